@@ -1,0 +1,124 @@
+"""Parse and check what a patient types into the treatment-request form.
+
+Pure functions, no Rasa types: each returns the normalised value or ``None`` when the text is not
+a plausible answer, so the form can tell an answer from a question typed mid-form.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from typing import Dict, Optional
+
+import phonenumbers
+from babel import Locale
+
+EMAIL_RE = re.compile(
+    r"(?<![\w.+-])([a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63})(?![\w-])",
+    re.IGNORECASE,
+)
+PHONE_CANDIDATE_RE = re.compile(r"(?:\+|00)?\d[\d\s().\-/]{5,22}\d")
+NAME_PREFIX_RE = re.compile(
+    r"^(?:(?:actually|sorry|no|ok|okay)[,\s]+)?(?:my (?:full )?name is|the name is|name is|"
+    r"i am|i'm|im|this is|it's|its|it is|patient is|the patient is|patient name is|"
+    r"the patient's name is|call me)\s+",
+    re.IGNORECASE,
+)
+NAME_CORRECTION_RE = re.compile(
+    r"\b(?:my (?:full )?name is|the patient's name is|patient name is)\s+(.+)$", re.IGNORECASE
+)
+COUNTRY_PREFIX_RE = re.compile(
+    r"^(?:i (?:live|am living|stay|reside) in|i am from|i'm from|im from|from|we live in|"
+    r"we are from|living in|in|it is|it's|country is|my country is)\s+(?:the\s+)?",
+    re.IGNORECASE,
+)
+#: Two-letter codes Babel lists that are not countries.
+NOT_COUNTRIES = {"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ"}
+COUNTRY_ALIASES: Dict[str, str] = {
+    "usa": "United States", "us": "United States", "america": "United States",
+    "united states of america": "United States", "uk": "United Kingdom",
+    "england": "United Kingdom", "scotland": "United Kingdom", "wales": "United Kingdom",
+    "britain": "United Kingdom", "great britain": "United Kingdom",
+    "northern ireland": "United Kingdom", "russian federation": "Russia",
+    "czech republic": "Czechia", "turkey": "Turkey", "türkiye": "Turkey", "turkiye": "Turkey",
+    "korea": "South Korea", "republic of korea": "South Korea", "holland": "Netherlands",
+    "uae": "United Arab Emirates", "emirates": "United Arab Emirates",
+    "ivory coast": "Côte d’Ivoire", "deutschland": "Germany", "moldavia": "Moldova",
+    "kyrgyzstan": "Kyrgyzstan", "kirgizia": "Kyrgyzstan", "byelorussia": "Belarus",
+}
+
+
+def _fold(text: str) -> str:
+    """Lower case without accents, single spaces: "  Côte d’Ivoire " -> "cote d'ivoire"."""
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"\s+", " ", text.replace("’", "'")).strip().lower()
+
+
+@lru_cache(maxsize=1)
+def _countries() -> Dict[str, str]:
+    names = {
+        code: name
+        for code, name in Locale("en").territories.items()
+        if len(code) == 2 and code.isalpha() and code not in NOT_COUNTRIES
+    }
+    # Patients write "Turkey"; Babel says "Türkiye". Show what patients write.
+    names["TR"] = "Turkey"
+    lookup = {_fold(name): name for name in names.values()}
+    lookup.update({_fold(alias): name for alias, name in COUNTRY_ALIASES.items()})
+    return lookup
+
+
+def parse_email(text: str) -> Optional[str]:
+    """The first email address in ``text``, lower-cased, or ``None``."""
+    match = EMAIL_RE.search(text or "")
+    return match.group(1).lower() if match else None
+
+
+def parse_phone(text: str) -> Optional[str]:
+    """A valid phone number in ``text`` in international format ("+49 1512 3456789")."""
+    for candidate in PHONE_CANDIDATE_RE.findall(text or ""):
+        number = candidate.strip()
+        if number.startswith("00"):
+            number = "+" + number[2:]
+        if not number.startswith("+"):
+            continue
+        try:
+            parsed = phonenumbers.parse(number, None)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(parsed):
+            return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    return None
+
+
+def looks_like_phone_attempt(text: str) -> bool:
+    """True when the text is mostly digits, i.e. meant as a phone number."""
+    digits = sum(ch.isdigit() for ch in text or "")
+    return digits >= 5
+
+
+def parse_name(text: str) -> Optional[str]:
+    """A person's name from "Anna Kowalska" or "my name is anna kowalska", else ``None``."""
+    cleaned = NAME_PREFIX_RE.sub("", (text or "").strip()).strip(" .,!")
+    words = cleaned.split()
+    if not 1 <= len(words) <= 6 or len(cleaned) > 100:
+        return None
+    if not all(re.fullmatch(r"[^\W\d_]+(?:['’.\-][^\W\d_]*)*\.?", word) for word in words):
+        return None
+    if sum(ch.isalpha() for ch in cleaned) < 2:
+        return None
+    return " ".join(word[:1].upper() + word[1:] if word.islower() else word for word in words)
+
+
+def name_correction(text: str) -> Optional[str]:
+    """The new name in "actually my name is ...", anywhere in the form."""
+    match = NAME_CORRECTION_RE.search(text or "")
+    return parse_name(match.group(1)) if match else None
+
+
+def parse_country(text: str) -> Optional[str]:
+    """The country named in ``text`` ("I live in poland" -> "Poland"), else ``None``."""
+    folded = _fold(COUNTRY_PREFIX_RE.sub("", (text or "").strip()).strip(" .,!"))
+    return _countries().get(folded)

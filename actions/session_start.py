@@ -1,0 +1,26 @@
+"""Start each conversation with the one-line disclaimer (general information, not advice)."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActionExecuted, EventType, SessionStarted
+from rasa_sdk.executor import CollectingDispatcher
+
+
+class ActionSessionStart(Action):
+    """Rasa runs this once per conversation session, before the first reply.
+
+    Slots are not carried over (``carry_over_slots_to_new_session: false``): a new session
+    starts without anyone's personal details.
+    """
+
+    def name(self) -> Text:
+        return "action_session_start"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        dispatcher.utter_message(response="utter_disclaimer")
+        return [SessionStarted(), ActionExecuted("action_listen")]

@@ -1,0 +1,353 @@
+"""The treatment-request form: consent first, then contact details, a summary, and a confirm step.
+
+Rasa asks the questions (``utter_ask_<slot>``); this validation action decides what the patient's
+message means for the requested field:
+
+- an answer: the field is set (normalised) and the form moves on;
+- an invalid answer: the patient is told what is wrong and asked again; after three failures at
+  one field they are offered to skip it or to talk to a person;
+- a question or a request to cancel: nothing is returned, so Rasa rejects the form action and
+  the rules answer the question (or cancel) before the form asks again.
+
+Corrections work at any step: an email address or phone number in any message replaces the one
+given before, "my name is ..." replaces the name, and "change my email" re-asks that field.
+Nothing personal is written to the logs.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable, Dict, List, Optional, Text
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
+
+from actions import form_fields
+from actions.answers import QUESTION_INTENTS
+from bot.content.tumours import GROUPS, TUMOURS
+
+FORM_SLOTS: List[str] = [
+    "privacy_consent",
+    "full_name",
+    "email",
+    "phone",
+    "country",
+    "diagnosis",
+    "destination",
+    "message",
+    "request_confirmed",
+]
+#: Fields a patient may skip (stored empty); consent and the final confirmation cannot be.
+SKIPPABLE_FIELDS = FORM_SLOTS[1:-1]
+#: We must be able to reach the patient: one of these has to stay.
+CONTACT_FIELDS = ("email", "phone")
+MAX_FAILURES = 3
+#: Below this confidence a "question" intent does not outweigh a plausible free-text answer.
+QUESTION_CONFIDENCE = 0.6
+#: Intents that are never a field value, but not a question either: ask again.
+NON_ANSWER_INTENTS = {"greet", "thanks", "affirm", "deny", "request_treatment", "out_of_scope"}
+CANCEL_INTENTS = {"cancel", "goodbye"}
+NOT_SERVED_DESTINATIONS = {"Turkey", "Switzerland", "South Korea", "India"}
+NO_PREFERENCE_RE = re.compile(
+    r"\b(any|anywhere|no preference|doesn'?t matter|does not matter|don'?t mind|"
+    r"do not mind|whatever|not sure|you decide)\b",
+    re.IGNORECASE,
+)
+FIELD_KEYWORDS: Dict[str, tuple] = {
+    "full_name": ("name",),
+    "email": ("email", "e-mail", "mail"),
+    "phone": ("phone", "number", "mobile", "telephone", "whatsapp"),
+    "country": ("country", "live", "residence"),
+    "diagnosis": ("diagnosis", "tumour", "tumor", "disease", "cancer"),
+    "destination": ("destination", "germany", "where to be treated"),
+    "message": ("message", "note", "comment"),
+}
+
+
+@dataclass
+class Turn:
+    """The latest user message, as the form needs it."""
+
+    text: str
+    intent: Optional[str]
+    confidence: float
+    entities: List[Dict[str, Any]] = field(default_factory=list)
+
+    @classmethod
+    def from_tracker(cls, tracker: Tracker) -> "Turn":
+        latest = tracker.latest_message or {}
+        intent = latest.get("intent") or {}
+        return cls(
+            text=(latest.get("text") or "").strip(),
+            intent=intent.get("name"),
+            confidence=float(intent.get("confidence") or 0.0),
+            entities=list(latest.get("entities") or []),
+        )
+
+    @property
+    def is_payload(self) -> bool:
+        return self.text.startswith("/")
+
+    @property
+    def is_question(self) -> bool:
+        """A question about the therapy or the agency, not an answer to the form."""
+        if self.is_payload:
+            return self.intent in QUESTION_INTENTS
+        return self.text.endswith("?") or (
+            self.intent in QUESTION_INTENTS and self.confidence >= QUESTION_CONFIDENCE
+        )
+
+    def entity(self, name: str) -> Optional[str]:
+        return next((e.get("value") for e in self.entities if e.get("entity") == name), None)
+
+
+@dataclass
+class Outcome:
+    """What one message meant for the form."""
+
+    slots: Dict[str, Any] = field(default_factory=dict)
+    responses: List[str] = field(default_factory=list)
+    #: The message is not for the form (a question, cancel): let the rules handle it.
+    reject: bool = False
+
+
+class ValidateTreatmentRequestForm(FormValidationAction):
+    """Interprets each message of the treatment-request form (see the module docstring)."""
+
+    def name(self) -> Text:
+        return "validate_treatment_request_form"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        slots = {name: tracker.get_slot(name) for name in FORM_SLOTS}
+        slots["field_failures"] = dict(tracker.get_slot("field_failures") or {})
+        requested = tracker.get_slot(REQUESTED_SLOT)
+        turn = Turn.from_tracker(tracker)
+
+        if tracker.get_slot("request_reference") or (requested is None and _all_filled(slots)):
+            # Re-activated after a save (or a failed save): nothing to ask, go to submit.
+            return [SlotSet(REQUESTED_SLOT, None)]
+        if requested is None:
+            return []
+
+        outcome = self.interpret(requested, turn, slots, tracker.get_slot("change_pending"))
+        if outcome.reject:
+            return []
+        for response in outcome.responses:
+            dispatcher.utter_message(response=response)
+        merged = {**slots, **outcome.slots}
+        events: List[EventType] = [SlotSet(k, v) for k, v in outcome.slots.items()]
+        events.append(SlotSet(REQUESTED_SLOT, next_slot(merged)))
+        return events
+
+    # ------------------------------------------------------------------ interpretation
+    def interpret(
+        self, requested: str, turn: Turn, slots: Dict[str, Any], change_pending: Optional[bool]
+    ) -> Outcome:
+        """Decide what ``turn`` means while the form asks for ``requested``."""
+        if turn.intent in CANCEL_INTENTS:
+            return Outcome(reject=True)
+        if requested == "privacy_consent":
+            return self._consent(turn)
+        corrections = self._corrections(requested, turn, slots)
+        if turn.intent == "change_field" or (requested == "request_confirmed" and change_pending):
+            return self._change(turn, corrections)
+        if turn.intent == "skip":
+            return self._skip(requested, slots, corrections)
+        handler: Callable[[Turn, Dict[str, Any]], Outcome] = getattr(self, f"_field_{requested}")
+        outcome = handler(turn, slots)
+        if outcome.reject and corrections.slots:
+            return corrections
+        outcome.slots = {**corrections.slots, **outcome.slots}
+        outcome.responses = corrections.responses + outcome.responses
+        if requested in outcome.slots and outcome.slots[requested] is None:
+            return self._failed(requested, slots, outcome)
+        if requested in outcome.slots:
+            outcome.slots["field_failures"] = _without(slots["field_failures"], requested)
+        return outcome
+
+    def _consent(self, turn: Turn) -> Outcome:
+        if turn.intent == "affirm":
+            return Outcome(
+                slots={
+                    "privacy_consent": True,
+                    "consent_at": datetime.now(timezone.utc).isoformat(),
+                }
+            )
+        if turn.intent == "deny":
+            return Outcome(slots={"privacy_consent": False})
+        if turn.is_question or turn.intent in ("human_handoff", "emergency"):
+            return Outcome(reject=True)
+        return Outcome(slots={"privacy_consent": None}, responses=["utter_ask_yes_or_no"])
+
+    def _corrections(self, requested: str, turn: Turn, slots: Dict[str, Any]) -> Outcome:
+        """A new email, phone or name given while another field is asked for."""
+        outcome = Outcome()
+        if turn.is_payload:
+            return outcome
+        email = form_fields.parse_email(turn.text)
+        if email and requested != "email" and slots.get("email") not in (None, email):
+            outcome.slots["email"] = email
+        phone = form_fields.parse_phone(turn.text)
+        if phone and requested != "phone" and slots.get("phone") not in (None, phone):
+            outcome.slots["phone"] = phone
+        name = form_fields.name_correction(turn.text)
+        if name and requested != "full_name" and slots.get("full_name") not in (None, name):
+            outcome.slots["full_name"] = name
+        if outcome.slots:
+            outcome.responses.append("utter_details_updated")
+        return outcome
+
+    def _change(self, turn: Turn, corrections: Outcome) -> Outcome:
+        if corrections.slots:
+            return corrections
+        target = _field_named(turn)
+        if target is None:
+            # "Change something": the summary step shows the list of fields instead.
+            return Outcome(slots={"change_pending": True, "request_confirmed": None})
+        return Outcome(slots={target: None, "change_pending": False, "request_confirmed": None})
+
+    def _skip(self, requested: str, slots: Dict[str, Any], corrections: Outcome) -> Outcome:
+        """Skip a field (stored empty; the case manager asks later), but keep one contact."""
+        if requested not in SKIPPABLE_FIELDS:
+            return Outcome(slots={requested: None}, responses=["utter_ask_yes_or_no"])
+        other_contacts = [name for name in CONTACT_FIELDS if name != requested]
+        if requested in CONTACT_FIELDS and not any(slots.get(name) for name in other_contacts):
+            return Outcome(slots={requested: None}, responses=["utter_cannot_skip_contact"])
+        skipped = {**corrections.slots, requested: ""}
+        skipped["field_failures"] = _without(slots["field_failures"], requested)
+        return Outcome(slots=skipped, responses=corrections.responses)
+
+    def _failed(self, requested: str, slots: Dict[str, Any], outcome: Outcome) -> Outcome:
+        failures = dict(slots["field_failures"])
+        failures[requested] = failures.get(requested, 0) + 1
+        outcome.slots["field_failures"] = failures
+        if failures[requested] >= MAX_FAILURES:
+            outcome.responses.append("utter_offer_skip")
+        return outcome
+
+    # ------------------------------------------------------------------ one method per field
+    def _field_full_name(self, turn: Turn, slots: Dict[str, Any]) -> Outcome:
+        if turn.is_question:
+            return Outcome(reject=True)
+        name = None if turn.intent in NON_ANSWER_INTENTS and turn.confidence >= 0.8 else (
+            form_fields.parse_name(turn.text)
+        )
+        return Outcome(
+            slots={"full_name": name}, responses=[] if name else ["utter_invalid_full_name"]
+        )
+
+    def _field_email(self, turn: Turn, slots: Dict[str, Any]) -> Outcome:
+        email = form_fields.parse_email(turn.text)
+        if email:
+            return Outcome(slots={"email": email})
+        if turn.is_question:
+            return Outcome(reject=True)
+        return Outcome(slots={"email": None}, responses=["utter_invalid_email"])
+
+    def _field_phone(self, turn: Turn, slots: Dict[str, Any]) -> Outcome:
+        phone = form_fields.parse_phone(turn.text)
+        if phone:
+            return Outcome(slots={"phone": phone})
+        if turn.is_question and not form_fields.looks_like_phone_attempt(turn.text):
+            return Outcome(reject=True)
+        return Outcome(slots={"phone": None}, responses=["utter_invalid_phone"])
+
+    def _field_country(self, turn: Turn, slots: Dict[str, Any]) -> Outcome:
+        country = form_fields.parse_country(turn.text)
+        if country:
+            return Outcome(slots={"country": country})
+        if turn.is_question:
+            return Outcome(reject=True)
+        return Outcome(slots={"country": None}, responses=["utter_invalid_country"])
+
+    def _field_diagnosis(self, turn: Turn, slots: Dict[str, Any]) -> Outcome:
+        tumour = turn.entity("tumour")
+        if tumour and (turn.is_payload or not turn.text.endswith("?")):
+            if turn.is_payload or len(turn.text) <= 40:
+                return Outcome(slots={"diagnosis": _tumour_title(tumour)})
+            return Outcome(slots={"diagnosis": turn.text[:500]})
+        if turn.is_question:
+            return Outcome(reject=True)
+        text = turn.text
+        if turn.is_payload or sum(ch.isalpha() for ch in text) < 3 or (
+            turn.intent in NON_ANSWER_INTENTS and turn.confidence >= 0.8
+        ):
+            return Outcome(slots={"diagnosis": None}, responses=["utter_invalid_diagnosis"])
+        return Outcome(slots={"diagnosis": text[:500]})
+
+    def _field_destination(self, turn: Turn, slots: Dict[str, Any]) -> Outcome:
+        country = form_fields.parse_country(turn.text)
+        if country == "Germany" or (
+            country is None
+            and (turn.intent == "affirm" or NO_PREFERENCE_RE.search(turn.text))
+        ):
+            return Outcome(slots={"destination": "Germany"})
+        if country in NOT_SERVED_DESTINATIONS:
+            return Outcome(slots={"destination": None}, responses=["utter_destination_not_served"])
+        if country:
+            return Outcome(slots={"destination": None}, responses=["utter_destination_germany_only"])
+        if turn.is_question:
+            return Outcome(reject=True)
+        return Outcome(slots={"destination": None}, responses=["utter_destination_germany_only"])
+
+    def _field_message(self, turn: Turn, slots: Dict[str, Any]) -> Outcome:
+        if turn.intent == "deny" and len(turn.text) < 20:
+            return Outcome(slots={"message": ""})
+        if turn.is_question:
+            return Outcome(reject=True)
+        if turn.is_payload:
+            return Outcome(slots={"message": None}, responses=["utter_ask_message"])
+        return Outcome(slots={"message": turn.text[:2000]})
+
+    def _field_request_confirmed(self, turn: Turn, slots: Dict[str, Any]) -> Outcome:
+        if turn.intent == "affirm":
+            return Outcome(slots={"request_confirmed": True})
+        if turn.intent == "deny":
+            return Outcome(slots={"change_pending": True, "request_confirmed": None})
+        if turn.is_question:
+            return Outcome(reject=True)
+        return Outcome(slots={"request_confirmed": None})
+
+
+def next_slot(slots: Dict[str, Any]) -> Optional[str]:
+    """The next field to ask for, or ``None`` when the form is done (or consent was refused)."""
+    if slots.get("privacy_consent") is False:
+        return None
+    return next((name for name in FORM_SLOTS if slots.get(name) is None), None)
+
+
+def _all_filled(slots: Dict[str, Any]) -> bool:
+    return all(slots.get(name) is not None for name in FORM_SLOTS)
+
+
+def _without(failures: Dict[str, int], name: str) -> Dict[str, int]:
+    return {key: value for key, value in failures.items() if key != name}
+
+
+def _field_named(turn: Turn) -> Optional[str]:
+    """Which field "change my phone number" is about (entity first, then keywords)."""
+    value = (turn.entity("form_field") or "").lower().replace(" ", "_")
+    if value in FORM_SLOTS:
+        return value
+    text = f"{value} {turn.text}".lower()
+    for name, keywords in FIELD_KEYWORDS.items():
+        if any(re.search(rf"\b{re.escape(word)}\b", text) for word in keywords):
+            return name
+    return None
+
+
+def _tumour_title(key: str) -> str:
+    if key in TUMOURS:
+        return TUMOURS[key]
+    if key == "ppgl":
+        return "Pheochromocytoma / paraganglioma (PPGL)"
+    if key in GROUPS:
+        return "Neuroendocrine tumour"
+    return key
+

@@ -1,0 +1,1 @@
+"""MIBG patient-information assistant: content, NLU components, channels, database, web apps, CLI."""

@@ -1,0 +1,1 @@
+"""Rasa input channels hardened for patients' messages (REST; messengers and widget build on it)."""

@@ -1,0 +1,84 @@
+"""The REST channel with input checks Rasa 3.6's ``RestInput`` lacks.
+
+Rasa's own channel puts a request without ``sender`` into one shared conversation called
+"default" (one visitor could read another's details), answers a JSON array with HTTP 500, and
+logs the user's text when processing fails. This one answers 400 for anything that is not
+``{"sender": "<id>", "message": "<text>"}``, passes empty text on as a polite fallback, cuts very
+long text, and never logs what the user wrote.
+"""
+
+from __future__ import annotations
+
+import logging
+from asyncio import CancelledError
+from typing import Any, Awaitable, Callable, Optional, Text
+
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.channels.rest import RestInput
+from sanic import Blueprint, response
+from sanic.exceptions import InvalidUsage
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot import settings
+from bot.channels.text import SERVICE_ERROR_TEXT, clean_user_text, is_valid_sender_id
+
+logger = logging.getLogger(__name__)
+
+
+def bad_request(reason: str) -> HTTPResponse:
+    return response.json({"error": reason}, status=400)
+
+
+class SafeRestInput(RestInput):
+    """``POST /webhooks/rest/webhook`` with ``{"sender": ..., "message": ...}``."""
+
+    def __init__(self, max_message_chars: Optional[int] = None) -> None:
+        self.max_message_chars = max_message_chars or settings.load().max_message_chars
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[dict]) -> "SafeRestInput":
+        credentials = credentials or {}
+        return cls(credentials.get("max_message_chars"))
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        webhook = Blueprint(f"custom_webhook_{type(self).__name__}", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            try:
+                body = request.json
+            except InvalidUsage:
+                return bad_request("the body must be JSON")
+            if not isinstance(body, dict):
+                return bad_request('the body must be a JSON object {"sender": ..., "message": ...}')
+            sender_id = body.get("sender")
+            if not is_valid_sender_id(sender_id):
+                return bad_request('"sender" must be 1-128 letters, digits or _.:@-')
+            message = body.get("message")
+            if not isinstance(message, str):
+                return bad_request('"message" must be a string')
+            collector = CollectingOutputChannel()
+            user_message = UserMessage(
+                clean_user_text(message, self.max_message_chars),
+                collector,
+                sender_id,
+                input_channel=self.name(),
+            )
+            try:
+                await on_new_message(user_message)
+            except (CancelledError, Exception) as error:  # the user's text is not logged
+                logger.error("rest message failed: %s", type(error).__name__)
+                if not collector.messages:
+                    collector.messages.append({"recipient_id": sender_id, "text": SERVICE_ERROR_TEXT})
+            return response.json(collector.messages)
+
+        return webhook
+
+    @classmethod
+    def name(cls) -> Text:
+        return "rest"

@@ -1,0 +1,26 @@
+"""What every channel does to a user's text before the assistant sees it."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+#: Sent instead of an empty message: the assistant answers it with its polite "not understood".
+EMPTY_MESSAGE_PAYLOAD = "/nlu_fallback"
+#: Said when the assistant itself failed, so a patient is never left without an answer.
+SERVICE_ERROR_TEXT = "Sorry, something went wrong on our side. Please try again in a moment."
+CONTROL_CHARS_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+SENDER_ID_RE = re.compile(r"[A-Za-z0-9_.:@\-]{1,128}")
+
+
+def clean_user_text(text: str, max_chars: int) -> str:
+    """Normalise, drop control characters, cut to ``max_chars``; empty becomes a fallback."""
+    cleaned = CONTROL_CHARS_RE.sub("", unicodedata.normalize("NFC", text)).strip()
+    if not cleaned:
+        return EMPTY_MESSAGE_PAYLOAD
+    return cleaned[:max_chars]
+
+
+def is_valid_sender_id(sender_id: object) -> bool:
+    """A sender id a client may choose: 1-128 characters of a safe set (no spaces, no slashes)."""
+    return isinstance(sender_id, str) and SENDER_ID_RE.fullmatch(sender_id) is not None

@@ -1,0 +1,175 @@
+"""Command line for staff and operators: ``python -m bot --help``.
+
+- ``db upgrade``: apply the Alembic migrations to ``DATABASE_URL``.
+- ``requests list [--json]`` / ``requests export --csv FILE``: treatment requests for coordinators.
+- ``erase SENDER_ID``: delete one person's request(s) and conversation (erasure requests).
+- ``serve-rasa``: start the Rasa server with the ports, CORS and limits from the environment.
+- ``wait-ready``: wait until all servers answer, then print the URLs (used by ``make run``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import List, Optional
+
+from bot import settings
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    return int(args.handler(args) or 0)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers()
+
+    db = commands.add_parser("db", help="database migrations").add_subparsers()
+    upgrade = db.add_parser("upgrade", help="apply migrations up to the newest")
+    upgrade.set_defaults(handler=cmd_db_upgrade)
+
+    requests = commands.add_parser("requests", help="treatment requests").add_subparsers()
+    listing = requests.add_parser("list", help="list requests, newest first")
+    listing.add_argument("--json", action="store_true", help="one JSON array")
+    listing.add_argument("--limit", type=int, default=None)
+    listing.set_defaults(handler=cmd_requests_list)
+    export = requests.add_parser("export", help="export requests as CSV")
+    export.add_argument("--csv", required=True, metavar="FILE", help="file to write ('-' = stdout)")
+    export.set_defaults(handler=cmd_requests_export)
+
+    erase = commands.add_parser("erase", help="delete one person's request and conversation")
+    erase.add_argument("sender_id")
+    erase.set_defaults(handler=cmd_erase)
+
+    serve = commands.add_parser("serve-rasa", help="start the Rasa server (REST + socket.io)")
+    serve.add_argument("--model", default="models/mibg.tar.gz")
+    serve.set_defaults(handler=cmd_serve_rasa)
+
+    ready = commands.add_parser("wait-ready", help="wait for the servers, print the URLs")
+    ready.add_argument("--timeout", type=float, default=300.0)
+    ready.add_argument("--exit", action="store_true", help="exit once ready (default: stay)")
+    ready.set_defaults(handler=cmd_wait_ready)
+    return parser
+
+
+def cmd_db_upgrade(_: argparse.Namespace) -> int:
+    from bot.db import migrate
+
+    migrate.upgrade()
+    print("database is at the newest migration")
+    return 0
+
+
+def cmd_requests_list(args: argparse.Namespace) -> int:
+    from bot.db.engine import session_factory
+    from bot.db.requests import as_dict, list_requests
+
+    records = [as_dict(r) for r in list_requests(session_factory(), limit=args.limit)]
+    if args.json:
+        json.dump(records, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    if not records:
+        print("no treatment requests")
+        return 0
+    for r in records:
+        print(
+            f"{r['reference']}  {r['created_at'][:19]}  {r['status']:<9}  {r['full_name'] or '-'}"
+            f"  {r['email'] or '-'}  {r['phone'] or '-'}  {r['country'] or '-'}"
+            f"  {r['diagnosis'] or '-'}"
+        )
+    return 0
+
+
+def cmd_requests_export(args: argparse.Namespace) -> int:
+    from bot.db.engine import session_factory
+    from bot.db.requests import list_requests, write_csv
+
+    records = list_requests(session_factory())
+    if args.csv == "-":
+        count = write_csv(records, sys.stdout)
+    else:
+        with open(args.csv, "w", newline="", encoding="utf-8") as stream:
+            count = write_csv(records, stream)
+    print(f"exported {count} request(s)", file=sys.stderr)
+    return 0
+
+
+def cmd_erase(args: argparse.Namespace) -> int:
+    from bot.erasure import erase_person
+
+    result = erase_person(args.sender_id)
+    print(f"erased {result.requests} request(s) and {result.events} conversation event(s)")
+    return 0
+
+
+def cmd_serve_rasa(args: argparse.Namespace) -> int:
+    config = settings.load()
+    env = dict(os.environ)
+    env.setdefault("TRACKER_DATABASE_URL", config.tracker_database_url)
+    env.setdefault("ACTION_PORT", str(config.action_port))
+    # Sanic's default body limit is 100 MB; a chat message never needs more than this.
+    env.setdefault("SANIC_REQUEST_MAX_SIZE", "65536")
+    settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
+    rasa = str(Path(sys.executable).with_name("rasa"))
+    argv = [
+        rasa, "run", "--model", args.model, "--port", str(config.rasa_port),
+        "--credentials", "credentials.yml", "--endpoints", "endpoints.yml",
+        "--cors", *config.cors_origins,
+    ]
+    os.execve(rasa, argv, env)
+    return 0  # not reached
+
+
+def cmd_wait_ready(args: argparse.Namespace) -> int:
+    config = settings.load()
+    checks = {
+        "Rasa server": f"http://127.0.0.1:{config.rasa_port}/webhooks/rest/",
+        "action server": f"http://127.0.0.1:{config.action_port}/health",
+        "web": f"http://127.0.0.1:{config.web_port}/healthz",
+    }
+    started = time.monotonic()
+    pending = dict(checks)
+    while pending and time.monotonic() - started < args.timeout:
+        for name, url in list(pending.items()):
+            try:
+                with urllib.request.urlopen(url, timeout=2) as reply:
+                    if reply.status == 200:
+                        print(f"ready: {name} ({time.monotonic() - started:.0f} s)", flush=True)
+                        del pending[name]
+            except OSError:
+                pass
+        time.sleep(0.5)
+    if pending:
+        print(f"not ready after {args.timeout:.0f} s: {', '.join(pending)}", flush=True)
+        return 1
+    print(
+        "\n".join(
+            [
+                "",
+                "The MIBG assistant is running:",
+                f"  demo page with chat widget  http://localhost:{config.web_port}/",
+                f"  staff console               http://localhost:{config.web_port}/staff",
+                f"  REST API                    POST http://localhost:{config.rasa_port}/webhooks/rest/webhook",
+                f"  socket.io                   http://localhost:{config.rasa_port}/socket.io",
+                f"  action server               http://localhost:{config.action_port}/health",
+                "Press Ctrl-C to stop everything.",
+                "",
+            ]
+        ),
+        flush=True,
+    )
+    if args.exit:
+        return 0
+    while True:  # honcho stops every process when one exits: stay up
+        time.sleep(3600)

@@ -1,0 +1,80 @@
+"""Tumour vocabulary: canonical keys, how patients write them, and the button titles.
+
+One place for every spelling the assistant understands. The spaCy rule component
+(``bot/nlu/tumour_entities.py``) builds its phrase patterns from ``SYNONYMS`` and its typo
+tolerance from ``FUZZY_WORDS``; the answer action maps the canonical key to a response.
+"""
+
+from __future__ import annotations
+
+from typing import Dict, List, Tuple
+
+#: The tumours the article reports results for, with the button title shown to patients.
+TUMOURS: Dict[str, str] = {
+    "pheochromocytoma": "Pheochromocytoma",
+    "paraganglioma": "Paraganglioma",
+    "carcinoid": "Carcinoid tumours",
+    "neuroblastoma": "Neuroblastoma",
+    "medullary_thyroid_cancer": "Medullary thyroid cancer",
+}
+
+#: Keys that are not one tumour of the article but map onto several (or onto the general answer).
+GROUPS: Dict[str, Tuple[str, ...]] = {
+    # "PPGL" is the usual shorthand for pheochromocytoma and paraganglioma together.
+    "ppgl": ("pheochromocytoma", "paraganglioma"),
+    # A neuroendocrine tumour without a type: the article's general indication applies.
+    "neuroendocrine": (),
+}
+
+#: Canonical key -> phrases (lower case) that name it, including abbreviations and the
+#: misspellings patients actually type. Multi-word phrases are matched as token sequences.
+SYNONYMS: Dict[str, List[str]] = {
+    "pheochromocytoma": [
+        "pheochromocytoma", "pheochromocytomas", "phaeochromocytoma", "phaeochromocytomas",
+        "pheo", "pheos", "phaeo", "pheochromocytom", "pheocromocytoma", "feochromocytoma",
+        "pheochromacytoma", "pheochromocitoma", "adrenal medulla tumour", "adrenal medulla tumor",
+        "adrenal tumour", "adrenal tumor", "tumour of the adrenal gland", "tumor of the adrenal gland",
+    ],
+    "paraganglioma": [
+        "paraganglioma", "paragangliomas", "paragangliom", "paraganglyoma", "paragangioma",
+        "paraganglioma tumour", "glomus tumour", "glomus tumor", "chemodectoma",
+    ],
+    "carcinoid": [
+        "carcinoid", "carcinoids", "carcinoid tumour", "carcinoid tumor", "carcinoid tumours",
+        "carcinoid tumors", "karcinoid", "carcinoyd", "carsinoid", "carcenoid",
+        "net of the gut", "gut net", "neuroendocrine tumour of the gut",
+        "neuroendocrine tumor of the gut", "neuroendocrine tumour of the bowel",
+        "neuroendocrine tumor of the bowel", "pancreatic net", "pancreatic neuroendocrine tumour",
+        "pancreatic neuroendocrine tumor", "small intestine net", "gastrointestinal net",
+        "gep-net", "gep net", "intestinal carcinoid",
+    ],
+    "neuroblastoma": [
+        "neuroblastoma", "neuroblastomas", "neuroblastom", "neroblastoma", "neuroblastoma tumour",
+        "nueroblastoma", "neuroblastoma in children",
+    ],
+    "medullary_thyroid_cancer": [
+        "medullary thyroid cancer", "medullary thyroid carcinoma", "medullary carcinoma",
+        "medullary cancer", "mtc", "medullary thyroid", "medulary thyroid cancer",
+        "medullary tyroid cancer", "thyroid cancer", "thyroid carcinoma", "tyroid cancer",
+        "cancer of the thyroid", "cancer of thyroid", "thyroid medullary cancer",
+    ],
+    "ppgl": ["ppgl", "pheochromocytoma and paraganglioma", "pheo and paraganglioma", "pheo/para"],
+    "neuroendocrine": [
+        "net", "nets", "neuroendocrine tumour", "neuroendocrine tumor", "neuroendocrine tumours",
+        "neuroendocrine tumors", "neuroendocrine cancer", "neuroendocrine carcinoma",
+        "neuro endocrine tumour", "neuro endocrine tumor", "nen",
+    ],
+}
+
+#: Single words long enough to recognise with a typo ("pheocromocitoma", "nueroblastom").
+FUZZY_WORDS: Dict[str, str] = {
+    word: key
+    for key, phrases in SYNONYMS.items()
+    for word in phrases
+    if " " not in word and len(word) >= 8
+}
+
+
+def canonical_keys() -> List[str]:
+    """Every value the ``tumour`` entity can take."""
+    return list(TUMOURS) + list(GROUPS)

@@ -1,0 +1,94 @@
+"""Route emergency messages to the ``emergency`` intent, whatever the classifier thought.
+
+A patient who writes "my dad collapsed and is not breathing" must be told to call emergency
+services now, even if the message also mentions MIBG and the classifier leans to a medical
+question. Recall matters more than precision here: a false alarm costs one extra sentence, a
+missed emergency could cost a life. The phrases are matched on lower-cased spaCy tokens.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text, Type
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.utils.spacy_utils import SpacyModel, SpacyNLP
+from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from spacy.language import Language
+from spacy.matcher import PhraseMatcher
+
+EMERGENCY_INTENT = "emergency"
+
+#: Phrases that signal an acute emergency. Apostrophes are optional because patients on phones
+#: skip them ("cant breathe").
+EMERGENCY_PHRASES: List[str] = [
+    "chest pain", "chest pains", "pain in my chest", "pain in the chest", "heart attack",
+    "can't breathe", "cant breathe", "cannot breathe", "can not breathe", "not breathing",
+    "stopped breathing", "trouble breathing", "struggling to breathe", "hard to breathe",
+    "short of breath", "choking", "fainted", "fainting", "passed out", "unconscious",
+    "collapsed", "not waking up", "seizure", "seizures", "convulsions",
+    "severe bleeding", "bleeding heavily", "a lot of blood", "stroke",
+    "suicidal", "suicide", "kill myself", "killing myself", "end my life", "ending my life",
+    "take my life", "want to die", "wanna die", "don't want to live", "dont want to live",
+    "do not want to live", "hurt myself", "harm myself", "self harm", "overdose", "overdosed",
+]
+
+
+def build_matcher(nlp: Language) -> PhraseMatcher:
+    """A case-insensitive phrase matcher for ``EMERGENCY_PHRASES``."""
+    matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
+    matcher.add(EMERGENCY_INTENT, [nlp.make_doc(phrase) for phrase in EMERGENCY_PHRASES])
+    return matcher
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False, model_from="SpacyNLP"
+)
+class EmergencyIntentOverride(GraphComponent):
+    """Sets the intent to ``emergency`` (confidence 1.0) when an emergency phrase is present.
+
+    Put it after the intent classifier and before the ``FallbackClassifier``.
+    """
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        self._config = config
+        self._matcher: Optional[PhraseMatcher] = None
+
+    @classmethod
+    def required_components(cls) -> List[Type]:
+        return [SpacyNLP]
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {}
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "EmergencyIntentOverride":
+        return cls(config)
+
+    def process(self, messages: List[Message], model: SpacyModel) -> List[Message]:
+        nlp = model.model
+        if self._matcher is None:
+            self._matcher = build_matcher(nlp)
+        for message in messages:
+            text = message.get(TEXT) or ""
+            if text.startswith("/") or not self._matcher(nlp.make_doc(text)):
+                continue
+            override = {INTENT_NAME_KEY: EMERGENCY_INTENT, "confidence": 1.0}
+            ranking = [
+                entry
+                for entry in message.get(INTENT_RANKING_KEY) or []
+                if entry.get(INTENT_NAME_KEY) != EMERGENCY_INTENT
+            ]
+            message.set(INTENT, override, add_to_output=True)
+            message.set(INTENT_RANKING_KEY, [override] + ranking, add_to_output=True)
+        return messages

@@ -1,0 +1,114 @@
+"""A spaCy rule-based extractor for the ``tumour`` entity.
+
+Patients name their tumour in many ways ("pheo", "PPGL", "MTC", "NET of the gut") and misspell
+it ("pheocromocitoma"). A statistical extractor would need hundreds of annotated examples to
+learn that; a phrase matcher built from ``bot.content.tumours`` gets it right from the first
+message, and a close-match step catches typos in long single words. The entity value is always
+the canonical key, so no synonym mapper is needed downstream.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any, Dict, List, Optional, Text, Type
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.extractors.extractor import EntityExtractorMixin
+from rasa.nlu.utils.spacy_utils import SpacyModel, SpacyNLP
+from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from spacy.language import Language
+from spacy.matcher import PhraseMatcher
+from spacy.tokens import Doc
+
+from bot.content.tumours import FUZZY_WORDS, SYNONYMS
+
+ENTITY_NAME = "tumour"
+#: How close a word must be to a known tumour word to count as a typo of it.
+FUZZY_CUTOFF = 0.82
+#: Shorter words are too easy to confuse ("carcino" vs "cardio"), so they must match exactly.
+FUZZY_MIN_LENGTH = 7
+
+
+def build_matcher(nlp: Language) -> PhraseMatcher:
+    """A case-insensitive phrase matcher with one label per canonical tumour key."""
+    matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
+    for key, phrases in SYNONYMS.items():
+        matcher.add(key, [nlp.make_doc(phrase) for phrase in phrases])
+    return matcher
+
+
+def find_tumours(doc: Doc, matcher: PhraseMatcher) -> List[Dict[str, Any]]:
+    """Tumour mentions in ``doc`` as Rasa entity dicts, longest match first, no overlaps."""
+    vocab = doc.vocab
+    spans = sorted(
+        ((start, end, vocab.strings[match_id]) for match_id, start, end in matcher(doc)),
+        key=lambda item: (item[0] - item[1], item[0]),
+    )
+    taken: set = set()
+    found: List[Dict[str, Any]] = []
+    for start, end, key in spans:
+        if taken.intersection(range(start, end)):
+            continue
+        taken.update(range(start, end))
+        span = doc[start:end]
+        found.append(_entity(span.start_char, span.end_char, key))
+    for token in doc:
+        if token.i in taken or len(token.text) < FUZZY_MIN_LENGTH or not token.is_alpha:
+            continue
+        close = difflib.get_close_matches(token.lower_, FUZZY_WORDS, n=1, cutoff=FUZZY_CUTOFF)
+        if close:
+            found.append(_entity(token.idx, token.idx + len(token.text), FUZZY_WORDS[close[0]]))
+    return sorted(found, key=lambda entity: entity["start"])
+
+
+def _entity(start: int, end: int, key: str) -> Dict[str, Any]:
+    return {
+        "entity": ENTITY_NAME,
+        "start": start,
+        "end": end,
+        "value": key,
+        "confidence": 1.0,
+    }
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False, model_from="SpacyNLP"
+)
+class TumourEntityExtractor(GraphComponent, EntityExtractorMixin):
+    """Finds tumour names with a spaCy ``PhraseMatcher`` plus a typo-tolerant close match."""
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        self._config = config
+        self._matcher: Optional[PhraseMatcher] = None
+
+    @classmethod
+    def required_components(cls) -> List[Type]:
+        return [SpacyNLP]
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {}
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "TumourEntityExtractor":
+        return cls(config)
+
+    def process(self, messages: List[Message], model: SpacyModel) -> List[Message]:
+        nlp = model.model
+        if self._matcher is None:
+            self._matcher = build_matcher(nlp)
+        for message in messages:
+            text = message.get(TEXT) or ""
+            entities = self.add_extractor_name(find_tumours(nlp.make_doc(text), self._matcher))
+            message.set(ENTITIES, message.get(ENTITIES, []) + entities, add_to_output=True)
+        return messages
