@@ -43,6 +43,9 @@ IN_FORM_ANSWERS: Dict[str, str] = {
     "personal_case": "utter_handoff_in_form",
 }
 
+#: Tumour key -> the response with its description and figures.
+TUMOUR_RESPONSES: Dict[str, str] = {key: f"utter_tumour_{key}" for key in TUMOURS}
+
 #: Every intent that is a question rather than an answer to a form field.
 QUESTION_INTENTS = frozenset(ANSWERS) | frozenset(IN_FORM_ANSWERS) | {"ask_tumour"}
 
@@ -63,8 +66,8 @@ def tumour_responses(tracker: Tracker) -> List[str]:
                 responses.append(candidates)
             continue
         for key in members:
-            response = f"utter_tumour_{key}"
-            if key in TUMOURS and response not in responses:
+            response = TUMOUR_RESPONSES.get(key)
+            if response and response not in responses:
                 responses.append(response)
     return responses or ["utter_ask_which_tumour"]
 

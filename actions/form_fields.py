@@ -52,8 +52,8 @@ COUNTRY_ALIASES: Dict[str, str] = {
 
 def _fold(text: str) -> str:
     """Lower case without accents, single spaces: "  Côte d’Ivoire " -> "cote d'ivoire"."""
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"\s+", " ", text.replace("’", "'")).strip().lower()
+    text = unicodedata.normalize("NFKD", text.replace("’", "'")).encode("ascii", "ignore").decode()
+    return re.sub(r"\s+", " ", text).strip().lower()
 
 
 @lru_cache(maxsize=1)

@@ -167,7 +167,7 @@ class ValidateTreatmentRequestForm(FormValidationAction):
         outcome.responses = corrections.responses + outcome.responses
         if requested in outcome.slots and outcome.slots[requested] is None:
             return self._failed(requested, slots, outcome)
-        if requested in outcome.slots:
+        if requested in outcome.slots and requested in slots["field_failures"]:
             outcome.slots["field_failures"] = _without(slots["field_failures"], requested)
         return outcome
 

@@ -57,6 +57,7 @@ SYNONYMS: Dict[str, List[str]] = {
         "medullary cancer", "mtc", "medullary thyroid", "medulary thyroid cancer",
         "medullary tyroid cancer", "thyroid cancer", "thyroid carcinoma", "tyroid cancer",
         "cancer of the thyroid", "cancer of thyroid", "thyroid medullary cancer",
+        "cancer of tyroid", "cancer of the tyroid", "tyroid carcinoma", "medullary tyroid",
     ],
     "ppgl": ["ppgl", "pheochromocytoma and paraganglioma", "pheo and paraganglioma", "pheo/para"],
     "neuroendocrine": [

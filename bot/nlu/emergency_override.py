@@ -34,6 +34,8 @@ EMERGENCY_PHRASES: List[str] = [
     "suicidal", "suicide", "kill myself", "killing myself", "end my life", "ending my life",
     "take my life", "want to die", "wanna die", "don't want to live", "dont want to live",
     "do not want to live", "hurt myself", "harm myself", "self harm", "overdose", "overdosed",
+    "too many pills", "turning blue", "lips are blue", "no reason to live",
+    "no reason to go on living", "not worth living", "end it all", "want it all to end",
 ]
 
 

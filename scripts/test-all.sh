@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Every check `make test` runs, in order, each with a header and its time. Stops at the first
+# failure. Expects the venv, the trained model and node_modules (the Makefile provides them).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PYTHONPATH="$PWD" TF_CPP_MIN_LOG_LEVEL=3 RASA_TELEMETRY_ENABLED=false
+PY=.venv/bin/python
+mkdir -p test-artifacts
+started=$SECONDS
+
+step() {
+  local name=$1; shift
+  local t0=$SECONDS
+  echo "==> $name"
+  "$@"
+  echo "    ($name: $((SECONDS - t0)) s)"
+}
+
+step "ruff (lint and format)" bash -c ".venv/bin/ruff check . && .venv/bin/ruff format --check ."
+step "rasa data validate" $PY -m bot.checks.validate_data
+step "pytest" .venv/bin/pytest -q -p no:cacheprovider
+step "rasa test (test stories, fail on prediction errors)" bash -c \
+  ".venv/bin/rasa test core --model models/mibg.tar.gz --stories tests/test_stories.yml \
+     --fail-on-prediction-errors --out test-artifacts/rasa-test > test-artifacts/rasa-test.log 2>&1 \
+   || { grep -v '^\s*$' test-artifacts/rasa-test.log | tail -40; cat test-artifacts/rasa-test/failed_test_stories.yml 2>/dev/null | head -60; exit 1; }
+   grep -E 'Finished evaluation|Correct:|Accuracy' test-artifacts/rasa-test.log | tail -4 || true"
+step "NLU on the held-out split (gate: intent macro-F1 >= 0.95)" \
+  $PY -m bot.checks.nlu_eval --holdout tests/nlu_holdout.yml --ood tests/ood_sentences.yml \
+    --min-macro-f1 0.95 --json test-artifacts/nlu-holdout.json
+
+echo "all checks passed in $((SECONDS - started)) s"

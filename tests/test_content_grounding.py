@@ -1,0 +1,105 @@
+"""Every answer is traceable to the article: the section it cites exists and holds its figures."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Dict, List
+
+import pytest
+import yaml
+
+from bot.channels import text as channel_text
+from bot.content import article
+from bot.content.tumours import TUMOURS
+
+ROOT = Path(__file__).resolve().parent.parent
+DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+RESPONSES: Dict[str, List[dict]] = DOMAIN["responses"]
+#: Texts about how the assistant works (privacy, safety, form steps): no article facts allowed.
+POLICY = "policy"
+SHARED_ARTICLE = ROOT.parent / "shared" / "seed" / "mibg-article.txt"
+
+
+def sources_of(variation: dict) -> List[str]:
+    source = (variation.get("metadata") or {}).get("source")
+    return [source] if isinstance(source, str) else list(source or [])
+
+
+def spoken_text(variation: dict) -> str:
+    """What the patient sees: the text and the button titles, without {slot} placeholders."""
+    parts = [variation.get("text", "")] + [b["title"] for b in variation.get("buttons", [])]
+    return re.sub(r"\{[a-z_]+\}", "", "\n".join(parts))
+
+
+ALL_VARIATIONS = [(name, v) for name, variations in RESPONSES.items() for v in variations]
+
+
+def test_article_sections_are_found_in_order() -> None:
+    sections = article.sections()
+    assert list(sections) == [key for key, _ in article.SECTION_MARKERS]
+    assert "88%" in sections["pheochromocytoma"] and "88%" not in sections["carcinoid"]
+    assert "ISO 9001: 2015" in sections["agency"]
+
+
+@pytest.mark.skipif(not SHARED_ARTICLE.exists(), reason="shared/ not beside the repo")
+def test_article_copy_matches_the_shared_seed() -> None:
+    assert article.article_text() == SHARED_ARTICLE.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name,variation", ALL_VARIATIONS, ids=[n for n, _ in ALL_VARIATIONS])
+def test_every_response_names_a_known_source(name: str, variation: dict) -> None:
+    sources = sources_of(variation)
+    assert sources, f"{name} has no metadata.source"
+    known = set(article.sections()) | {POLICY}
+    assert set(sources) <= known, f"{name} cites unknown section(s) {set(sources) - known}"
+
+
+@pytest.mark.parametrize("name,variation", ALL_VARIATIONS, ids=[n for n, _ in ALL_VARIATIONS])
+def test_every_number_in_a_response_is_in_its_article_section(name: str, variation: dict) -> None:
+    cited = " ".join(article.sections().get(s, "") for s in sources_of(variation))
+    allowed = set(article.numbers_in(cited))
+    said = article.numbers_in(spoken_text(variation))
+    assert set(said) <= allowed, f"{name} says {set(said) - allowed}, not in {sources_of(variation)}"
+
+
+def test_every_number_the_code_can_say_is_in_the_article() -> None:
+    """Texts that channels send without the domain (service errors) carry no figures."""
+    for value in (channel_text.SERVICE_ERROR_TEXT,):
+        assert not set(article.numbers_in(value)) - set(article.numbers_in(article.article_text()))
+
+
+@pytest.mark.parametrize("key", list(TUMOURS))
+def test_each_tumour_answer_gives_all_figures_of_its_section(key: str) -> None:
+    (variation,) = RESPONSES[f"utter_tumour_{key}"]
+    section_figures = set(article.numbers_in(article.sections()[key]))
+    assert section_figures, key
+    assert section_figures <= set(article.numbers_in(variation["text"]))
+    assert sources_of(variation) == [key]
+
+
+@pytest.mark.parametrize(
+    "response,facts",
+    [
+        ("utter_how_it_works", ["I-131", "norepinephrine", "adrenal glands", "kills"]),
+        ("utter_candidates", ["cannot be operated", "neuroendocrine", "medullary thyroid"]),
+        ("utter_contraindications", ["allergic", "kidney", "myelosuppression", "isolation"]),
+        ("utter_side_effects", ["nausea", "vomiting", "bone marrow"]),
+        ("utter_dosing", ["individually"]),
+        ("utter_monitoring", ["catecholamine", "bone marrow", "kidneys", "size"]),
+        ("utter_preparation", ["antihypertensives", "neuroleptics", "antihormonal"]),
+        ("utter_services", ["interpreter", "coordinator", "hotels", "transfers", "unspent funds"]),
+        ("utter_agency", ["15 years", "ISO 9001:2015"]),
+        ("utter_destinations", ["Germany", "Turkey", "Switzerland", "South Korea", "India"]),
+        ("utter_costs", ["50%", "foreign patients", "request"]),
+    ],
+)
+def test_answers_carry_the_articles_key_facts(response: str, facts: List[str]) -> None:
+    text = RESPONSES[response][0]["text"]
+    for fact in facts:
+        assert fact in text, f"{response} lacks {fact!r}"
+
+
+def test_costs_answer_quotes_no_price() -> None:
+    text = RESPONSES["utter_costs"][0]["text"]
+    assert not re.search(r"(€|\$|EUR|euro|USD)\s*\d|\d\s*(€|\$|EUR|euro)", text, re.IGNORECASE)

@@ -1,0 +1,78 @@
+"""The spaCy rule components: tumour names (with typos) and the emergency override."""
+
+from __future__ import annotations
+
+from typing import List
+
+import pytest
+import spacy
+from rasa.nlu.utils.spacy_utils import SpacyModel
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.nlu.emergency_override import EmergencyIntentOverride
+from bot.nlu.tumour_entities import TumourEntityExtractor
+
+NLP = spacy.blank("en")
+MODEL = SpacyModel(model=NLP, model_name="blank")
+
+
+def tumours_in(text: str) -> List[str]:
+    (message,) = TumourEntityExtractor({}).process([Message(data={"text": text})], MODEL)
+    return [e["value"] for e in message.get("entities", [])]
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("does mibg work for pheo?", ["pheochromocytoma"]),
+        ("Phaeochromocytoma results", ["pheochromocytoma"]),
+        ("my dad has pheocromocitoma", ["pheochromocytoma"]),  # typo, close match
+        ("what about PPGL", ["ppgl"]),
+        ("MTC with liver mets", ["medullary_thyroid_cancer"]),
+        ("cancer of tyroid", ["medullary_thyroid_cancer"]),
+        ("neuroendocrine tumour of the gut", ["carcinoid"]),
+        ("nueroblastoma in my son", ["neuroblastoma"]),
+        ("carcinoid and paraganglioma", ["carcinoid", "paraganglioma"]),
+        ("is it a NET?", ["neuroendocrine"]),
+        ("what does it cost on the internet network", []),
+        ("how does the therapy work", []),
+    ],
+)
+def test_tumour_names_abbreviations_and_typos(text: str, expected: List[str]) -> None:
+    assert tumours_in(text) == expected
+
+
+def test_entity_offsets_point_at_the_text() -> None:
+    text = "Does it help with medullary thyroid carcinoma?"
+    (message,) = TumourEntityExtractor({}).process([Message(data={"text": text})], MODEL)
+    (found,) = message.get("entities")
+    assert text[found["start"] : found["end"]] == "medullary thyroid carcinoma"
+    assert found["extractor"] == "TumourEntityExtractor"
+
+
+def classify(text: str, intent: str = "ask_side_effects", confidence: float = 0.7) -> dict:
+    message = Message(data={"text": text})
+    message.set("intent", {"name": intent, "confidence": confidence})
+    message.set("intent_ranking", [{"name": intent, "confidence": confidence}])
+    (message,) = EmergencyIntentOverride({}).process([message], MODEL)
+    return message.get("intent")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my father has CHEST PAIN after the injection",
+        "she cant breathe",
+        "he fainted and is unconscious",
+        "i want to kill myself",
+        "i dont want to live anymore",
+        "I took too many pills",
+    ],
+)
+def test_emergencies_override_the_classifier(text: str) -> None:
+    assert classify(text) == {"name": "emergency", "confidence": 1.0}
+
+
+@pytest.mark.parametrize("text", ["what are the side effects", "is mibg painful", "/ask_costs"])
+def test_other_messages_keep_their_intent(text: str) -> None:
+    assert classify(text)["name"] == "ask_side_effects"

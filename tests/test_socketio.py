@@ -1,0 +1,154 @@
+"""The website widget's socket.io channel, end to end against the live Rasa server.
+
+The first test is the proof for rasa#13027: with python-socketio >= 5.10 and
+``session_persistence: true`` Rasa's channel never awaits ``enter_room``, so the bot's replies
+(sent to the session's room) silently vanish. Here a reply must arrive within a timeout.
+The others check what ``bot.channels.socketio.SafeSocketIOInput`` adds: only its own session ids,
+no writing into another socket's conversation, cleaned text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any, List, Optional
+
+import pytest
+import socketio
+
+pytestmark = pytest.mark.rasa_server
+
+REPLY_TIMEOUT = 30.0
+SESSION_ID_RE = re.compile(r"[0-9a-f]{32}")
+
+
+class ChatClient:
+    """A python-socketio client speaking the widget's protocol."""
+
+    def __init__(self, url: str, origin: Optional[str]) -> None:
+        self.url = url
+        self.origin = origin
+        self.sio = socketio.AsyncClient(reconnection=False)
+        self.session_id: Optional[str] = None
+        self.replies: "asyncio.Queue[dict]" = asyncio.Queue()
+        self._confirmed: "asyncio.Queue[Any]" = asyncio.Queue()
+        self.sio.on("session_confirm", self._confirmed.put)
+        self.sio.on("bot_uttered", self.replies.put)
+
+    async def open(self, session_id: Optional[str] = None, transport: str = "websocket") -> str:
+        headers = {"Origin": self.origin} if self.origin else {}
+        await self.sio.connect(self.url, headers=headers, transports=[transport], wait_timeout=10)
+        await self.sio.emit("session_request", {"session_id": session_id})
+        self.session_id = await asyncio.wait_for(self._confirmed.get(), 10)
+        return self.session_id
+
+    async def say(self, text: str, session_id: Optional[str] = None) -> None:
+        await self.sio.emit(
+            "user_uttered", {"message": text, "session_id": session_id or self.session_id}
+        )
+
+    async def reply_texts(self, timeout: float = REPLY_TIMEOUT, settle: float = 1.5) -> List[dict]:
+        """All bot messages of one turn: the first within ``timeout``, the rest ``settle`` apart."""
+        messages = [await asyncio.wait_for(self.replies.get(), timeout)]
+        while True:
+            try:
+                messages.append(await asyncio.wait_for(self.replies.get(), settle))
+            except asyncio.TimeoutError:
+                return messages
+
+    async def close(self) -> None:
+        await self.sio.disconnect()
+        # python-socketio 5.9 leaves aiohttp's session open after disconnect.
+        http = getattr(self.sio.eio, "http", None)
+        if http is not None and not http.closed:
+            await http.close()
+
+
+@pytest.fixture()
+async def chat(live_stack):
+    clients: List[ChatClient] = []
+
+    def make(origin: Optional[str] = live_stack.web_url) -> ChatClient:
+        client = ChatClient(live_stack.rasa_url, origin)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        await client.close()
+
+
+def joined(messages: List[dict]) -> str:
+    return "\n".join(m.get("text", "") for m in messages)
+
+
+@pytest.mark.parametrize("transport", ["websocket", "polling"])
+async def test_bot_reply_arrives_with_session_persistence(chat, transport: str) -> None:
+    client = chat()
+    session_id = await client.open(transport=transport)
+    assert SESSION_ID_RE.fullmatch(session_id), session_id
+    await client.say("what are the side effects of mibg?")
+    try:
+        messages = await client.reply_texts()
+    except asyncio.TimeoutError:
+        pytest.fail(f"no bot_uttered within {REPLY_TIMEOUT} s (rasa#13027: replies lost)")
+    assert "nausea" in joined(messages).lower()
+
+
+async def test_quick_replies_are_sent_with_the_message(chat) -> None:
+    client = chat()
+    await client.open()
+    await client.say("/greet")
+    messages = await client.reply_texts()
+    titles = [b["title"] for m in messages for b in m.get("quick_replies", [])]
+    assert "What is MIBG?" in titles
+    payload = next(
+        b["payload"] for m in messages for b in m["quick_replies"] if b["title"] == "What is MIBG?"
+    )
+    await client.say(payload)
+    assert "norepinephrine" in joined(await client.reply_texts()).lower()
+
+
+async def test_session_continues_after_reconnect(chat) -> None:
+    first = chat()
+    session_id = await first.open()
+    await first.say("/greet")
+    await first.reply_texts()
+    await first.close()
+
+    second = chat()
+    assert await second.open(session_id) == session_id
+    await second.say("what are the side effects of mibg?")
+    assert "nausea" in joined(await second.reply_texts()).lower()
+
+
+@pytest.mark.parametrize("asked", ["default", "x" * 32, "../../etc", 42, None])
+async def test_only_own_session_ids_are_accepted(chat, asked: Any) -> None:
+    client = chat()
+    session_id = await client.open(asked)
+    assert session_id != asked
+    assert SESSION_ID_RE.fullmatch(session_id), session_id
+
+
+async def test_message_for_another_session_is_ignored(chat) -> None:
+    victim, intruder = chat(), chat()
+    victim_session = await victim.open()
+    await intruder.open()
+
+    await intruder.say("what are the side effects of mibg?", session_id=victim_session)
+    # The intruder's own conversation still works, so the server did process its messages...
+    await intruder.say("/greet")
+    assert "What is MIBG?" in str(await intruder.reply_texts())
+    # ...but nothing was written into (and answered in) the victim's conversation.
+    with pytest.raises(asyncio.TimeoutError):
+        await asyncio.wait_for(victim.replies.get(), 3)
+    assert intruder.replies.empty()
+
+
+@pytest.mark.parametrize("text", ["   ", "\x00\x07"])
+async def test_empty_or_control_only_text_gets_a_polite_answer(chat, text: str) -> None:
+    client = chat()
+    await client.open()
+    await client.say(text)
+    messages = await client.reply_texts()
+    assert joined(messages).strip(), messages

@@ -1,0 +1,207 @@
+"""The form's validation action: answers, questions, corrections, failures, skip, cancel, consent."""
+
+from __future__ import annotations
+
+from typing import Any, Dict
+
+import pytest
+
+from actions.treatment_request_form import ValidateTreatmentRequestForm
+from tests.form_helpers import entity, run, slot_values, tracker
+
+FORM = ValidateTreatmentRequestForm()
+FILLED: Dict[str, Any] = {
+    "privacy_consent": True,
+    "consent_at": "2026-11-24T10:00:00+00:00",
+    "full_name": "Anna Kowalska",
+    "email": "anna@example.com",
+    "phone": "+48 601 234 567",
+    "country": "Poland",
+    "diagnosis": "Paraganglioma",
+    "destination": "Germany",
+    "message": "",
+}
+
+
+def filled_until(slot: str) -> Dict[str, Any]:
+    """The slots a patient has given before being asked for ``slot``."""
+    order = list(FILLED)
+    index = order.index(slot) if slot in order else len(order)
+    return {k: FILLED[k] for k in order[:index]} | {"consent_at": FILLED["consent_at"]}
+
+
+async def test_consent_yes_records_the_time_and_asks_for_the_name() -> None:
+    events, said = await run(FORM, tracker("yes", "affirm", requested_slot="privacy_consent"))
+    slots = slot_values(events)
+    assert slots["privacy_consent"] is True
+    assert slots["consent_at"].endswith("+00:00")
+    assert slots["requested_slot"] == "full_name"
+    assert said == []
+
+
+async def test_consent_no_ends_the_form_without_storing_anything() -> None:
+    events, _ = await run(FORM, tracker("no", "deny", requested_slot="privacy_consent"))
+    slots = slot_values(events)
+    assert slots == {"privacy_consent": False, "requested_slot": None}
+
+
+async def test_a_question_instead_of_consent_is_left_to_the_rules() -> None:
+    tr = tracker("why do you need my phone?", "ask_privacy", requested_slot="privacy_consent")
+    assert await run(FORM, tr) == ([], [])
+
+
+async def test_happy_path_field_by_field() -> None:
+    answers = [
+        ("full_name", "anna kowalska", "inform", "Anna Kowalska"),
+        ("email", "Anna@Example.com", "inform", "anna@example.com"),
+        ("phone", "+48 601 234 567", "inform", "+48 601 234 567"),
+        ("country", "I live in Poland", "inform", "Poland"),
+        ("destination", "Germany", "inform", "Germany"),
+    ]
+    for slot, text, intent, expected in answers:
+        events, said = await run(
+            FORM, tracker(text, intent, slots=filled_until(slot), requested_slot=slot)
+        )
+        assert slot_values(events)[slot] == expected, slot
+        assert said == [], slot
+
+
+async def test_diagnosis_from_the_tumour_entity_or_free_text() -> None:
+    tr = tracker(
+        "pheo",
+        "ask_tumour",
+        entities=[entity("tumour", "pheochromocytoma")],
+        slots=filled_until("diagnosis"),
+        requested_slot="diagnosis",
+    )
+    events, _ = await run(FORM, tr)
+    assert slot_values(events)["diagnosis"] == "Pheochromocytoma"
+    tr = tracker(
+        "metastatic carcinoid of the small bowel since 2021",
+        "inform",
+        slots=filled_until("diagnosis"),
+        requested_slot="diagnosis",
+    )
+    events, _ = await run(FORM, tr)
+    assert slot_values(events)["diagnosis"].startswith("metastatic carcinoid")
+
+
+async def test_mid_form_question_keeps_the_step() -> None:
+    tr = tracker(
+        "what are the side effects?",
+        "ask_side_effects",
+        slots=filled_until("full_name"),
+        requested_slot="full_name",
+    )
+    assert await run(FORM, tr) == ([], [])
+
+
+async def test_email_correction_at_a_later_step() -> None:
+    tr = tracker(
+        "actually my email is anna.k@example.org",
+        "inform",
+        slots=filled_until("country"),
+        requested_slot="country",
+    )
+    events, said = await run(FORM, tr)
+    slots = slot_values(events)
+    assert slots["email"] == "anna.k@example.org"
+    assert "country" not in slots or slots["country"] is None
+    assert slots["requested_slot"] == "country"
+    assert "utter_details_updated" in said
+
+
+async def test_change_field_clears_the_field_so_it_is_asked_again() -> None:
+    tr = tracker(
+        "I want to change my phone number",
+        "change_field",
+        entities=[entity("form_field", "phone")],
+        slots=filled_until("request_confirmed"),
+        requested_slot="request_confirmed",
+    )
+    events, _ = await run(FORM, tr)
+    slots = slot_values(events)
+    assert slots["phone"] is None
+    assert slots["requested_slot"] == "phone"
+
+
+async def test_change_something_without_a_field_shows_the_field_list() -> None:
+    tr = tracker(
+        "/change_field",
+        "change_field",
+        slots=filled_until("request_confirmed"),
+        requested_slot="request_confirmed",
+    )
+    events, _ = await run(FORM, tr)
+    slots = slot_values(events)
+    assert slots["change_pending"] is True
+    assert slots["requested_slot"] == "request_confirmed"
+
+
+@pytest.mark.parametrize("intent,text", [("cancel", "stop"), ("goodbye", "bye")])
+async def test_cancel_is_left_to_the_cancel_rule(intent: str, text: str) -> None:
+    tr = tracker(text, intent, slots=filled_until("email"), requested_slot="email")
+    assert await run(FORM, tr) == ([], [])
+
+
+async def test_invalid_email_is_explained_and_counted() -> None:
+    tr = tracker("anna@example", "inform", slots=filled_until("email"), requested_slot="email")
+    events, said = await run(FORM, tr)
+    slots = slot_values(events)
+    assert said == ["utter_invalid_email"]
+    assert slots["email"] is None
+    assert slots["field_failures"] == {"email": 1}
+    assert slots["requested_slot"] == "email"
+
+
+async def test_invalid_phone_is_explained() -> None:
+    tr = tracker("0151 2345", "inform", slots=filled_until("phone"), requested_slot="phone")
+    events, said = await run(FORM, tr)
+    assert said == ["utter_invalid_phone"]
+    assert slot_values(events)["phone"] is None
+
+
+async def test_third_failure_offers_to_skip_or_talk_to_a_person() -> None:
+    slots = filled_until("phone") | {"field_failures": {"phone": 2}}
+    events, said = await run(FORM, tracker("12", "inform", slots=slots, requested_slot="phone"))
+    assert said == ["utter_invalid_phone", "utter_offer_skip"]
+    assert slot_values(events)["field_failures"] == {"phone": 3}
+
+
+async def test_skip_stores_the_field_empty_and_moves_on() -> None:
+    slots = filled_until("phone") | {"field_failures": {"phone": 3}}
+    events, said = await run(FORM, tracker("skip", "skip", slots=slots, requested_slot="phone"))
+    values = slot_values(events)
+    assert values["phone"] == ""
+    assert values["field_failures"] == {}
+    assert values["requested_slot"] == "country"
+
+
+async def test_cannot_skip_both_contact_fields() -> None:
+    slots = filled_until("phone") | {"email": ""}
+    events, said = await run(FORM, tracker("skip", "skip", slots=slots, requested_slot="phone"))
+    assert said == ["utter_cannot_skip_contact"]
+    assert slot_values(events)["phone"] is None
+
+
+async def test_destination_not_served_is_explained() -> None:
+    slots = filled_until("destination")
+    events, said = await run(
+        FORM, tracker("Turkey", "inform", slots=slots, requested_slot="destination")
+    )
+    assert said == ["utter_destination_not_served"]
+    assert slot_values(events)["destination"] is None
+
+
+async def test_confirm_completes_the_form() -> None:
+    slots = filled_until("request_confirmed")
+    events, _ = await run(
+        FORM, tracker("yes", "affirm", slots=slots, requested_slot="request_confirmed")
+    )
+    assert slot_values(events) == {"request_confirmed": True, "requested_slot": None}
+
+
+async def test_reactivation_after_a_save_goes_straight_to_submit() -> None:
+    slots = FILLED | {"request_confirmed": True, "request_reference": "MIBG-ABC234"}
+    events, _ = await run(FORM, tracker("/request_treatment", "request_treatment", slots=slots))
+    assert slot_values(events) == {"requested_slot": None}
