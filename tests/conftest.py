@@ -110,6 +110,7 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
         TF_CPP_MIN_LOG_LEVEL="3",
         RASA_TELEMETRY_ENABLED="false",
         CORS_ORIGINS=f"http://localhost:{web_port},http://127.0.0.1:{web_port}",
+        SANIC_HOST="127.0.0.1",  # the action server listens on loopback only
     )
     subprocess.run([sys.executable, "-m", "bot", "db", "upgrade"], cwd=ROOT, env=env, check=True,
                    stdout=subprocess.DEVNULL)
