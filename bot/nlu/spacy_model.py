@@ -21,6 +21,7 @@ def ensure_pipeline(path: Path = DEFAULT_PATH) -> Path:
     if not (path / "meta.json").exists():
         nlp = spacy.blank("en")
         nlp.meta["name"] = "mibg_blank"
+        path.parent.mkdir(parents=True, exist_ok=True)
         nlp.to_disk(path)
     return path
 
