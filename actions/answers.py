@@ -7,7 +7,7 @@ answer is given and the form resumes at the same step.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
@@ -75,11 +75,11 @@ def tumour_responses(tracker: Tracker) -> List[str]:
 class ActionAnswerTumour(Action):
     """Answer with the figures for each tumour named, or ask which tumour with buttons."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_answer_tumour"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
         for response in tumour_responses(tracker):
             dispatcher.utter_message(response=response)
@@ -89,11 +89,11 @@ class ActionAnswerTumour(Action):
 class ActionAnswerQuestion(Action):
     """Answer whatever question was asked (used during the form, where one rule serves all)."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_answer_question"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         if intent == "ask_tumour":

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
@@ -55,11 +55,11 @@ def request_details(tracker: Tracker) -> RequestDetails:
 class ActionAskRequestConfirmed(Action):
     """Show the summary with Send / Change / Cancel, or the list of fields to change."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_ask_request_confirmed"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
         if tracker.get_slot("change_pending"):
             dispatcher.utter_message(response="utter_which_field")
@@ -72,11 +72,11 @@ class ActionAskRequestConfirmed(Action):
 class ActionSubmitRequest(Action):
     """Save the request after the form completes and tell the patient the reference."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_submit_request"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
         if tracker.get_slot("privacy_consent") is not True:
             dispatcher.utter_message(response="utter_consent_declined")
@@ -103,11 +103,11 @@ class ActionSubmitRequest(Action):
 class ActionCancelRequest(Action):
     """Stop the form, forget what it gathered, and say that nothing was stored."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_cancel_request"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
         dispatcher.utter_message(response="utter_request_cancelled")
         return [ActiveLoop(None), SlotSet("requested_slot", None)] + [

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable, Dict, List, Optional, Text
+from typing import Any, Callable, Dict, List, Optional
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -78,7 +78,7 @@ class Turn:
     entities: List[Dict[str, Any]] = field(default_factory=list)
 
     @classmethod
-    def from_tracker(cls, tracker: Tracker) -> "Turn":
+    def from_tracker(cls, tracker: Tracker) -> Turn:
         latest = tracker.latest_message or {}
         intent = latest.get("intent") or {}
         return cls(
@@ -118,11 +118,11 @@ class Outcome:
 class ValidateTreatmentRequestForm(FormValidationAction):
     """Interprets each message of the treatment-request form (see the module docstring)."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "validate_treatment_request_form"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
         slots = {name: tracker.get_slot(name) for name in FORM_SLOTS}
         slots["field_failures"] = dict(tracker.get_slot("field_failures") or {})
@@ -235,8 +235,10 @@ class ValidateTreatmentRequestForm(FormValidationAction):
     def _field_full_name(self, turn: Turn, slots: Dict[str, Any]) -> Outcome:
         if turn.is_question:
             return Outcome(reject=True)
-        name = None if turn.intent in NON_ANSWER_INTENTS and turn.confidence >= 0.8 else (
-            form_fields.parse_name(turn.text)
+        name = (
+            None
+            if turn.intent in NON_ANSWER_INTENTS and turn.confidence >= 0.8
+            else (form_fields.parse_name(turn.text))
         )
         return Outcome(
             slots={"full_name": name}, responses=[] if name else ["utter_invalid_full_name"]
@@ -275,8 +277,10 @@ class ValidateTreatmentRequestForm(FormValidationAction):
         if turn.is_question:
             return Outcome(reject=True)
         text = turn.text
-        if turn.is_payload or sum(ch.isalpha() for ch in text) < 3 or (
-            turn.intent in NON_ANSWER_INTENTS and turn.confidence >= 0.8
+        if (
+            turn.is_payload
+            or sum(ch.isalpha() for ch in text) < 3
+            or (turn.intent in NON_ANSWER_INTENTS and turn.confidence >= 0.8)
         ):
             return Outcome(slots={"diagnosis": None}, responses=["utter_invalid_diagnosis"])
         return Outcome(slots={"diagnosis": text[:500]})
@@ -284,14 +288,15 @@ class ValidateTreatmentRequestForm(FormValidationAction):
     def _field_destination(self, turn: Turn, slots: Dict[str, Any]) -> Outcome:
         country = form_fields.parse_country(turn.text)
         if country == "Germany" or (
-            country is None
-            and (turn.intent == "affirm" or NO_PREFERENCE_RE.search(turn.text))
+            country is None and (turn.intent == "affirm" or NO_PREFERENCE_RE.search(turn.text))
         ):
             return Outcome(slots={"destination": "Germany"})
         if country in NOT_SERVED_DESTINATIONS:
             return Outcome(slots={"destination": None}, responses=["utter_destination_not_served"])
         if country:
-            return Outcome(slots={"destination": None}, responses=["utter_destination_germany_only"])
+            return Outcome(
+                slots={"destination": None}, responses=["utter_destination_germany_only"]
+            )
         if turn.is_question:
             return Outcome(reject=True)
         return Outcome(slots={"destination": None}, responses=["utter_destination_germany_only"])
@@ -350,4 +355,3 @@ def _tumour_title(key: str) -> str:
     if key in GROUPS:
         return "Neuroendocrine tumour"
     return key
-

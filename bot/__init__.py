@@ -1,1 +1,1 @@
-"""MIBG patient-information assistant: content, NLU components, channels, database, web apps, CLI."""
+"""MIBG patient-information assistant: content, NLU components, channels, database, web, CLI."""

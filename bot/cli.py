@@ -3,6 +3,7 @@
 - ``db upgrade``: apply the Alembic migrations to ``DATABASE_URL``.
 - ``requests list [--json]`` / ``requests export --csv FILE``: treatment requests for coordinators.
 - ``erase SENDER_ID``: delete one person's request(s) and conversation (erasure requests).
+- ``staff add EMAIL``: create a staff-console account (password asked twice, or ``STAFF_PASSWORD``).
 - ``serve-rasa``: start the Rasa server with the ports, CORS and limits from the environment.
 - ``wait-ready``: wait until all servers answer, then print the URLs (used by ``make run``).
 """
@@ -46,6 +47,14 @@ def build_parser() -> argparse.ArgumentParser:
     export = requests.add_parser("export", help="export requests as CSV")
     export.add_argument("--csv", required=True, metavar="FILE", help="file to write ('-' = stdout)")
     export.set_defaults(handler=cmd_requests_export)
+
+    staff = commands.add_parser("staff", help="staff-console accounts").add_subparsers()
+    staff_add = staff.add_parser("add", help="create an account (password from a prompt)")
+    staff_add.add_argument("email")
+    staff_add.add_argument(
+        "--reset-password", action="store_true", help="set a new password for an existing account"
+    )
+    staff_add.set_defaults(handler=cmd_staff_add)
 
     erase = commands.add_parser("erase", help="delete one person's request and conversation")
     erase.add_argument("sender_id")
@@ -105,6 +114,32 @@ def cmd_requests_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_staff_add(args: argparse.Namespace) -> int:
+    from getpass import getpass
+
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    from bot.db.engine import session_factory
+    from bot.web.staff.auth import AccountError, check_new_password, create_user
+
+    password = os.environ.get("STAFF_PASSWORD")
+    try:
+        if password is None:
+            password = getpass("Password: ")
+            check_new_password(password)
+            if getpass("Password again: ") != password:
+                raise AccountError("the passwords do not match")
+        outcome = create_user(session_factory(), args.email, password, reset=args.reset_password)
+    except AccountError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except (OperationalError, ProgrammingError):
+        print("error: no staff tables yet: run `python -m bot db upgrade`", file=sys.stderr)
+        return 1
+    print(f"staff account {outcome}: {args.email.strip().lower()}")
+    return 0
+
+
 def cmd_erase(args: argparse.Namespace) -> int:
     from bot.erasure import erase_person
 
@@ -123,9 +158,18 @@ def cmd_serve_rasa(args: argparse.Namespace) -> int:
     settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
     rasa = str(Path(sys.executable).with_name("rasa"))
     argv = [
-        rasa, "run", "--model", args.model, "--port", str(config.rasa_port),
-        "--credentials", "credentials.yml", "--endpoints", "endpoints.yml",
-        "--cors", *config.cors_origins,
+        rasa,
+        "run",
+        "--model",
+        args.model,
+        "--port",
+        str(config.rasa_port),
+        "--credentials",
+        "credentials.yml",
+        "--endpoints",
+        "endpoints.yml",
+        "--cors",
+        *config.cors_origins,
     ]
     os.execve(rasa, argv, env)
     return 0  # not reached

@@ -28,7 +28,9 @@ def erase_conversation(sender_id: str, tracker_url: Optional[str] = None) -> int
     with engine.begin() as connection:
         if not engine.dialect.has_table(connection, "events"):
             return 0
-        result = connection.execute(text("DELETE FROM events WHERE sender_id = :sender"), {"sender": sender_id})
+        result = connection.execute(
+            text("DELETE FROM events WHERE sender_id = :sender"), {"sender": sender_id}
+        )
         return result.rowcount or 0
 
 

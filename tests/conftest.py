@@ -23,7 +23,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "mibg.tar.gz"
-POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+POSTGRES_ADMIN_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 
 
 def free_port() -> int:
@@ -87,9 +89,7 @@ class LiveStack:
 
 
 def _start(cmd: List[str], env: Dict[str, str], log: Path) -> subprocess.Popen:
-    return subprocess.Popen(
-        cmd, cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT
-    )
+    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
 
 
 @pytest.fixture(scope="session")
@@ -112,8 +112,13 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
         CORS_ORIGINS=f"http://localhost:{web_port},http://127.0.0.1:{web_port}",
         SANIC_HOST="127.0.0.1",  # the action server listens on loopback only
     )
-    subprocess.run([sys.executable, "-m", "bot", "db", "upgrade"], cwd=ROOT, env=env, check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "bot", "db", "upgrade"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     stack = LiveStack(
         rasa_url=f"http://127.0.0.1:{rasa_port}",
         action_url=f"http://127.0.0.1:{action_port}",
@@ -122,11 +127,28 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
         logs=workdir,
     )
     stack.processes = [
-        _start([sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(action_port)],
-               env, workdir / "actions.log"),
+        _start(
+            [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(action_port)],
+            env,
+            workdir / "actions.log",
+        ),
         _start([sys.executable, "-m", "bot", "serve-rasa"], env, workdir / "rasa.log"),
-        _start([sys.executable, "-m", "uvicorn", "bot.web.app:app", "--host", "127.0.0.1",
-                "--port", str(web_port), "--ws", "none"], env, workdir / "web.log"),
+        _start(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "bot.web.app:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(web_port),
+                "--ws",
+                "none",
+            ],
+            env,
+            workdir / "web.log",
+        ),
     ]
     try:
         wait_for(f"{stack.action_url}/health", 60, stack.processes[0])

@@ -22,9 +22,17 @@ from bot.settings import ROOT
 
 def details(sender: str, name: str, message: str = "") -> RequestDetails:
     return RequestDetails(
-        sender_id=sender, channel="socketio", full_name=name, email=f"{sender}@example.com",
-        phone="+48 601 234 567", country="Poland", diagnosis="Carcinoid", destination="Germany",
-        message=message or None, consent_at=datetime.now(timezone.utc), notice_version="v-test",
+        sender_id=sender,
+        channel="socketio",
+        full_name=name,
+        email=f"{sender}@example.com",
+        phone="+48 601 234 567",
+        country="Poland",
+        diagnosis="Carcinoid",
+        destination="Germany",
+        message=message or None,
+        consent_at=datetime.now(timezone.utc),
+        notice_version="v-test",
     )
 
 
@@ -35,20 +43,29 @@ def env(tmp_path: Path) -> Dict[str, str]:
     migrate.upgrade(db_url)
     sessions = session_factory(db_url)
     save_request(sessions, details("alice", "Alice Example"))
-    save_request(sessions, details("mallory", "=HYPERLINK(\"http://x\")", "+SUM(A1)"))
+    save_request(sessions, details("mallory", '=HYPERLINK("http://x")', "+SUM(A1)"))
     engine = create_engine(tracker_url, future=True)
     with engine.begin() as connection:
         connection.execute(text("CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id TEXT)"))
-        connection.execute(text("INSERT INTO events (sender_id) VALUES ('alice'), ('alice'), ('bob')"))
+        connection.execute(
+            text("INSERT INTO events (sender_id) VALUES ('alice'), ('alice'), ('bob')")
+        )
     engine.dispose()
     get_engine.cache_clear()
-    return dict(os.environ, DATABASE_URL=db_url, TRACKER_DATABASE_URL=tracker_url,
-                PYTHONPATH=str(ROOT))
+    return dict(
+        os.environ, DATABASE_URL=db_url, TRACKER_DATABASE_URL=tracker_url, PYTHONPATH=str(ROOT)
+    )
 
 
 def cli(env: Dict[str, str], *args: str) -> str:
-    done = subprocess.run([sys.executable, "-m", "bot", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return done.stdout
 
 
@@ -65,7 +82,7 @@ def test_export_neutralises_spreadsheet_formulas(env: Dict[str, str], tmp_path: 
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
     assert len(rows) == 2
     mallory = next(r for r in rows if r["sender_id"] == "mallory")
-    assert mallory["full_name"] == "'=HYPERLINK(\"http://x\")"
+    assert mallory["full_name"] == '\'=HYPERLINK("http://x")'
     assert mallory["message"] == "'+SUM(A1)"
     assert mallory["phone"] == "'+48 601 234 567"
     alice = next(r for r in rows if r["sender_id"] == "alice")
@@ -74,7 +91,9 @@ def test_export_neutralises_spreadsheet_formulas(env: Dict[str, str], tmp_path: 
 
 def test_erase_removes_the_request_and_the_conversation(env: Dict[str, str]) -> None:
     assert "erased 1 request(s) and 2 conversation event(s)" in cli(env, "erase", "alice")
-    assert {r["sender_id"] for r in json.loads(cli(env, "requests", "list", "--json"))} == {"mallory"}
+    assert {r["sender_id"] for r in json.loads(cli(env, "requests", "list", "--json"))} == {
+        "mallory"
+    }
     engine = create_engine(env["TRACKER_DATABASE_URL"], future=True)
     with engine.connect() as connection:
         left = connection.execute(text("SELECT sender_id FROM events")).scalars().all()

@@ -60,7 +60,9 @@ def test_every_number_in_a_response_is_in_its_article_section(name: str, variati
     cited = " ".join(article.sections().get(s, "") for s in sources_of(variation))
     allowed = set(article.numbers_in(cited))
     said = article.numbers_in(spoken_text(variation))
-    assert set(said) <= allowed, f"{name} says {set(said) - allowed}, not in {sources_of(variation)}"
+    assert set(said) <= allowed, (
+        f"{name} says {set(said) - allowed}, not in {sources_of(variation)}"
+    )
 
 
 def test_every_number_the_code_can_say_is_in_the_article() -> None:

@@ -16,8 +16,15 @@ POLITE = ("Sorry", "I can only help", "did not understand", "MIBG")
 
 @pytest.mark.parametrize(
     "message",
-    ["", "   \n\t ", "x" * 10_000, "😀🙏😢", "Wie viel kostet die Behandlung in Deutschland?",
-     "Что такое MIBG терапия?", "\x00\x01"],
+    [
+        "",
+        "   \n\t ",
+        "x" * 10_000,
+        "😀🙏😢",
+        "Wie viel kostet die Behandlung in Deutschland?",
+        "Что такое MIBG терапия?",
+        "\x00\x01",
+    ],
     ids=["empty", "whitespace", "10k", "emoji", "german", "russian", "control"],
 )
 def test_bad_input_gets_a_polite_reply(live_stack: LiveStack, sender_id: str, message: str) -> None:
@@ -41,7 +48,16 @@ def test_bad_input_gets_a_polite_reply(live_stack: LiveStack, sender_id: str, me
         (None, b"[1, 2]"),
         (None, b""),
     ],
-    ids=["no-sender", "empty-sender", "slash", "number", "no-message", "malformed", "array", "empty"],
+    ids=[
+        "no-sender",
+        "empty-sender",
+        "slash",
+        "number",
+        "no-message",
+        "malformed",
+        "array",
+        "empty",
+    ],
 )
 def test_malformed_requests_get_400(live_stack: LiveStack, payload, raw) -> None:
     status, _ = live_stack.post("/webhooks/rest/webhook", payload, raw=raw)
@@ -52,7 +68,9 @@ def test_no_shared_default_conversation(live_stack: LiveStack) -> None:
     live_stack.post("/webhooks/rest/webhook", {"message": "my name is Secret Person"})
     status, _ = live_stack.post("/webhooks/rest/webhook", {"sender": "default", "message": "hi"})
     assert status == 200  # "default" is an ordinary id; nothing was stored under it before
-    assert "Secret Person" not in (live_stack.logs / "tracker.db").read_bytes().decode(errors="ignore")
+    assert "Secret Person" not in (live_stack.logs / "tracker.db").read_bytes().decode(
+        errors="ignore"
+    )
 
 
 def test_oversized_body_is_refused(live_stack: LiveStack, sender_id: str) -> None:
@@ -62,7 +80,9 @@ def test_oversized_body_is_refused(live_stack: LiveStack, sender_id: str) -> Non
     assert status == 413
 
 
-def test_full_request_over_rest_then_listed_by_the_cli(live_stack: LiveStack, sender_id: str) -> None:
+def test_full_request_over_rest_then_listed_by_the_cli(
+    live_stack: LiveStack, sender_id: str
+) -> None:
     script = [
         ("hi", "MIBG therapy assistant"),
         ("does mibg work for neuroblastoma?", "90%"),
@@ -87,7 +107,11 @@ def test_full_request_over_rest_then_listed_by_the_cli(live_stack: LiveStack, se
 
     listed = subprocess.run(
         [sys.executable, "-m", "bot", "requests", "list", "--json"],
-        cwd=ROOT, env=live_stack.env, capture_output=True, text=True, check=True,
+        cwd=ROOT,
+        env=live_stack.env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     (record,) = [r for r in json.loads(listed.stdout) if r["reference"] == reference]
     assert record["sender_id"] == sender_id
@@ -113,7 +137,11 @@ def test_cancel_mid_form_stores_nothing(live_stack: LiveStack, sender_id: str) -
     assert "none of its details" in live_stack.texts(sender_id, "cancel")
     listed = subprocess.run(
         [sys.executable, "-m", "bot", "requests", "list", "--json"],
-        cwd=ROOT, env=live_stack.env, capture_output=True, text=True, check=True,
+        cwd=ROOT,
+        env=live_stack.env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert all(r["sender_id"] != sender_id for r in json.loads(listed.stdout))
     assert "metaiodobenzylguanidine" in live_stack.texts(sender_id, "what is mibg?")

@@ -1,4 +1,4 @@
-"""Storing a confirmed request: reference, no duplicates, database down, concurrency, no PII in logs."""
+"""Storing a confirmed request: reference, no duplicates, database down, concurrency, no PII."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The form's validation action: answers, questions, corrections, failures, skip, cancel, consent."""
+"""The form validation action: answers, questions, corrections, failures, skip, cancel, consent."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from asyncio import CancelledError
-from typing import Any, Awaitable, Callable, Optional, Text
+from typing import Any, Awaitable, Callable, Optional
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
@@ -37,7 +37,7 @@ class SafeRestInput(RestInput):
         self.max_message_chars = max_message_chars or settings.load().max_message_chars
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[dict]) -> "SafeRestInput":
+    def from_credentials(cls, credentials: Optional[dict]) -> SafeRestInput:
         credentials = credentials or {}
         return cls(credentials.get("max_message_chars"))
 
@@ -74,11 +74,13 @@ class SafeRestInput(RestInput):
             except (CancelledError, Exception) as error:  # the user's text is not logged
                 logger.error("rest message failed: %s", type(error).__name__)
                 if not collector.messages:
-                    collector.messages.append({"recipient_id": sender_id, "text": SERVICE_ERROR_TEXT})
+                    collector.messages.append(
+                        {"recipient_id": sender_id, "text": SERVICE_ERROR_TEXT}
+                    )
             return response.json(collector.messages)
 
         return webhook
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "rest"

@@ -55,7 +55,9 @@ class Report:
     errors: List[Dict[str, str]]
 
 
-def score(gold: List[str], predicted: List[str]) -> Tuple[float, float, Dict[str, Dict[str, float]]]:
+def score(
+    gold: List[str], predicted: List[str]
+) -> Tuple[float, float, Dict[str, Dict[str, float]]]:
     """Accuracy, macro-F1 over the gold intents, and per-intent precision/recall/F1/support."""
     labels = sorted(set(gold))
     per_intent: Dict[str, Dict[str, float]] = {}
@@ -87,7 +89,7 @@ def evaluate(model: Path, holdout: Path, ood: Optional[Path]) -> Report:
     pairs = read_examples(holdout)
     sentences = read_sentences(ood) if ood else []
     predicted = asyncio.run(_predict(model, [t for t, _ in pairs] + sentences))
-    held, ood_predicted = predicted[: len(pairs)], predicted[len(pairs):]
+    held, ood_predicted = predicted[: len(pairs)], predicted[len(pairs) :]
     gold = [intent for _, intent in pairs]
     accuracy, macro_f1, per_intent = score(gold, held)
     in_domain = [(g, p) for g, p in zip(gold, held) if g not in REJECT_INTENTS]
@@ -142,6 +144,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--ood", type=Path, default=Path("tests/ood_sentences.yml"))
     parser.add_argument("--min-macro-f1", type=float, default=0.95)
     parser.add_argument("--min-ood-rejected", type=float, default=0.0)
+    parser.add_argument("--max-in-domain-rejected", type=float, default=1.0)
     parser.add_argument("--json", type=Path, help="also write the report here")
     args = parser.parse_args(argv)
     logging.disable(logging.WARNING)
@@ -153,7 +156,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     if report.macro_f1 < args.min_macro_f1:
         failed.append(f"macro-F1 {report.macro_f1:.3f} < {args.min_macro_f1}")
     if report.ood_rejected < args.min_ood_rejected:
-        failed.append(f"out-of-domain rejection {report.ood_rejected:.3f} < {args.min_ood_rejected}")
+        failed.append(
+            f"out-of-domain rejection {report.ood_rejected:.3f} < {args.min_ood_rejected}"
+        )
+    if report.in_domain_rejected > args.max_in_domain_rejected:
+        failed.append(
+            f"in-domain rejection {report.in_domain_rejected:.3f} > {args.max_in_domain_rejected}"
+        )
     for reason in failed:
         print(f"FAILED: {reason}")
     return 1 if failed else 0

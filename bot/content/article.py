@@ -65,5 +65,5 @@ def sections() -> Dict[str, str]:
 
 
 def numbers_in(text: str) -> List[str]:
-    """Every run of digits in ``text``: "I-131" gives "131", "ISO 9001:2015" gives "9001", "2015"."""
+    """Every run of digits in ``text``: "I-131" gives "131"; "ISO 9001:2015", "9001" and "2015"."""
     return NUMBER_RE.findall(text)

@@ -23,8 +23,20 @@ REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 REFERENCE_PREFIX = "MIBG-"
 REFERENCE_LENGTH = 6
 EXPORT_FIELDS = [
-    "reference", "created_at", "status", "full_name", "email", "phone", "country", "diagnosis",
-    "destination", "message", "channel", "sender_id", "consent_at", "notice_version",
+    "reference",
+    "created_at",
+    "status",
+    "full_name",
+    "email",
+    "phone",
+    "country",
+    "diagnosis",
+    "destination",
+    "message",
+    "channel",
+    "sender_id",
+    "consent_at",
+    "notice_version",
 ]
 
 

@@ -8,7 +8,7 @@ missed emergency could cost a life. The phrases are matched on lower-cased spaCy
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text, Type
+from typing import Any, Dict, List, Optional, Type
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -25,17 +25,60 @@ EMERGENCY_INTENT = "emergency"
 #: Phrases that signal an acute emergency. Apostrophes are optional because patients on phones
 #: skip them ("cant breathe").
 EMERGENCY_PHRASES: List[str] = [
-    "chest pain", "chest pains", "pain in my chest", "pain in the chest", "heart attack",
-    "can't breathe", "cant breathe", "cannot breathe", "can not breathe", "not breathing",
-    "stopped breathing", "trouble breathing", "struggling to breathe", "hard to breathe",
-    "short of breath", "choking", "fainted", "fainting", "passed out", "unconscious",
-    "collapsed", "not waking up", "seizure", "seizures", "convulsions",
-    "severe bleeding", "bleeding heavily", "a lot of blood", "stroke",
-    "suicidal", "suicide", "kill myself", "killing myself", "end my life", "ending my life",
-    "take my life", "want to die", "wanna die", "don't want to live", "dont want to live",
-    "do not want to live", "hurt myself", "harm myself", "self harm", "overdose", "overdosed",
-    "too many pills", "turning blue", "lips are blue", "no reason to live",
-    "no reason to go on living", "not worth living", "end it all", "want it all to end",
+    "chest pain",
+    "chest pains",
+    "pain in my chest",
+    "pain in the chest",
+    "heart attack",
+    "can't breathe",
+    "cant breathe",
+    "cannot breathe",
+    "can not breathe",
+    "not breathing",
+    "stopped breathing",
+    "trouble breathing",
+    "struggling to breathe",
+    "hard to breathe",
+    "short of breath",
+    "choking",
+    "fainted",
+    "fainting",
+    "passed out",
+    "unconscious",
+    "collapsed",
+    "not waking up",
+    "seizure",
+    "seizures",
+    "convulsions",
+    "severe bleeding",
+    "bleeding heavily",
+    "a lot of blood",
+    "stroke",
+    "suicidal",
+    "suicide",
+    "kill myself",
+    "killing myself",
+    "end my life",
+    "ending my life",
+    "take my life",
+    "want to die",
+    "wanna die",
+    "don't want to live",
+    "dont want to live",
+    "do not want to live",
+    "hurt myself",
+    "harm myself",
+    "self harm",
+    "overdose",
+    "overdosed",
+    "too many pills",
+    "turning blue",
+    "lips are blue",
+    "no reason to live",
+    "no reason to go on living",
+    "not worth living",
+    "end it all",
+    "want it all to end",
 ]
 
 
@@ -55,7 +98,7 @@ class EmergencyIntentOverride(GraphComponent):
     Put it after the intent classifier and before the ``FallbackClassifier``.
     """
 
-    def __init__(self, config: Dict[Text, Any]) -> None:
+    def __init__(self, config: Dict[str, Any]) -> None:
         self._config = config
         self._matcher: Optional[PhraseMatcher] = None
 
@@ -64,17 +107,17 @@ class EmergencyIntentOverride(GraphComponent):
         return [SpacyNLP]
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> Dict[str, Any]:
         return {}
 
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: Dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "EmergencyIntentOverride":
+    ) -> EmergencyIntentOverride:
         return cls(config)
 
     def process(self, messages: List[Message], model: SpacyModel) -> List[Message]:

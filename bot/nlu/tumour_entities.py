@@ -10,7 +10,7 @@ the canonical key, so no synonym mapper is needed downstream.
 from __future__ import annotations
 
 import difflib
-from typing import Any, Dict, List, Optional, Text, Type
+from typing import Any, Dict, List, Optional, Type
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -81,7 +81,7 @@ def _entity(start: int, end: int, key: str) -> Dict[str, Any]:
 class TumourEntityExtractor(GraphComponent, EntityExtractorMixin):
     """Finds tumour names with a spaCy ``PhraseMatcher`` plus a typo-tolerant close match."""
 
-    def __init__(self, config: Dict[Text, Any]) -> None:
+    def __init__(self, config: Dict[str, Any]) -> None:
         self._config = config
         self._matcher: Optional[PhraseMatcher] = None
 
@@ -90,17 +90,17 @@ class TumourEntityExtractor(GraphComponent, EntityExtractorMixin):
         return [SpacyNLP]
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> Dict[str, Any]:
         return {}
 
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: Dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "TumourEntityExtractor":
+    ) -> TumourEntityExtractor:
         return cls(config)
 
     def process(self, messages: List[Message], model: SpacyModel) -> List[Message]:

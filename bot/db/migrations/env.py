@@ -7,6 +7,7 @@ from logging.config import fileConfig
 from alembic import context
 
 from bot import settings
+from bot.db import staff_models  # noqa: F401  (registers the staff tables on Base.metadata)
 from bot.db.engine import get_engine
 from bot.db.models import Base
 

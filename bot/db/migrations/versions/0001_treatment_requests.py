@@ -33,7 +33,9 @@ def upgrade() -> None:
         sa.Column("notice_version", sa.String(32), nullable=False),
         sa.Column(
             "status",
-            sa.Enum("new", "contacted", "closed", name="request_status", native_enum=False, length=16),
+            sa.Enum(
+                "new", "contacted", "closed", name="request_status", native_enum=False, length=16
+            ),
             nullable=False,
         ),
         sa.UniqueConstraint("sender_id", "consent_at", name="uq_request_sender_consent"),
