@@ -5,6 +5,9 @@ Rasa's own channel puts a request without ``sender`` into one shared conversatio
 logs the user's text when processing fails. This one answers 400 for anything that is not
 ``{"sender": "<id>", "message": "<text>"}``, passes empty text on as a polite fallback, cuts very
 long text, and never logs what the user wrote.
+
+The conversation id is ``rest:<sender>``: a REST client chooses its own id, and without the prefix
+it could pick a Telegram chat id or Messenger user id and write into that patient's conversation.
 """
 
 from __future__ import annotations
@@ -24,6 +27,9 @@ from bot import settings
 from bot.channels.text import SERVICE_ERROR_TEXT, clean_user_text, is_valid_sender_id
 
 logger = logging.getLogger(__name__)
+
+
+SENDER_PREFIX = "rest:"
 
 
 def bad_request(reason: str) -> HTTPResponse:
@@ -66,7 +72,7 @@ class SafeRestInput(RestInput):
             user_message = UserMessage(
                 clean_user_text(message, self.max_message_chars),
                 collector,
-                sender_id,
+                SENDER_PREFIX + sender_id,
                 input_channel=self.name(),
             )
             try:
