@@ -49,7 +49,10 @@ $(NODE_MODULES): package.json package-lock.json
 $(MODEL): $(TRAIN_INPUTS) $(SPACY_MODEL) | $(VENV)/.complete
 	@echo "==> training the model (data or config changed)"
 	@mkdir -p models
-	@$(RASA) train --fixed-model-name mibg --out models --force 2>&1 | grep -vE "^\s*$$|UserWarning|warnings.warn" || true
+	@mkdir -p var
+	@start=$$(date +%s); $(RASA) train --fixed-model-name mibg --out models --force > var/train.log 2>&1 \
+		|| { tail -40 var/train.log; exit 1; }; \
+		echo "    trained in $$(( $$(date +%s) - start )) s (log: var/train.log)"
 	@test -f $(MODEL)
 
 train: $(MODEL)
@@ -64,6 +67,7 @@ run: $(VENV)/.complete $(MODEL) $(NODE_MODULES) migrate
 
 # ---------------------------------------------------------------- checks
 test: $(VENV)/.complete $(MODEL) $(NODE_MODULES)
+	@scripts/ensure-chromium.sh
 	@scripts/test-all.sh
 
 lint: $(VENV)/.complete
@@ -74,7 +78,8 @@ format: $(VENV)/.complete
 	@$(VENV)/bin/ruff format .
 	@$(VENV)/bin/ruff check --fix .
 
-bench: $(VENV)/.complete $(MODEL)
+# bench trains its own two models into bench/work/; it needs the spaCy pipeline, not models/.
+bench: $(VENV)/.complete $(SPACY_MODEL)
 	@$(PY) -m bench.run $(BENCH_ARGS)
 
 lock: $(VENV)/.complete

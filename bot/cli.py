@@ -129,7 +129,8 @@ def cmd_staff_add(args: argparse.Namespace) -> int:
             check_new_password(password)
             if getpass("Password again: ") != password:
                 raise AccountError("the passwords do not match")
-        outcome = create_user(session_factory(), args.email, password, reset=args.reset_password)
+        sessions = session_factory(settings.load().database_url)
+        outcome = create_user(sessions, args.email, password, reset=args.reset_password)
     except AccountError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

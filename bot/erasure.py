@@ -1,7 +1,9 @@
-"""Erase one person: their treatment request(s) and every event of their conversations.
+"""Erase one person: their treatment request(s), every event of their conversations, and what
+the staff console derived from them (conversation summary, review notes and tags).
 
 Rasa 3.6 has no delete API for trackers, so the rows of its SQL tracker store (table ``events``,
-indexed by ``sender_id``) are deleted directly.
+indexed by ``sender_id``) are deleted directly. The command line and the staff console both call
+``erase_person``, so an erasure is the same whichever way it is asked for.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from sqlalchemy import text
+from sqlalchemy import delete, inspect, text
 
 from bot import settings
 from bot.db.engine import get_engine, session_factory
@@ -37,7 +39,23 @@ def erase_conversation(sender_id: str, tracker_url: Optional[str] = None) -> int
 def erase_person(
     sender_id: str, database_url: Optional[str] = None, tracker_url: Optional[str] = None
 ) -> ErasureResult:
-    """Delete the requests and the conversation of ``sender_id``."""
-    requests = erase_sender(session_factory(database_url), sender_id)
+    """Delete the requests, the conversation and the staff notes of ``sender_id``."""
+    sessions = session_factory(database_url)
+    requests = erase_sender(sessions, sender_id)
     events = erase_conversation(sender_id, tracker_url)
+    _forget_staff_data(sessions, sender_id, tracker_url)
     return ErasureResult(requests=requests, events=events)
+
+
+def _forget_staff_data(sessions, sender_id: str, tracker_url: Optional[str]) -> None:
+    """The console's summary row and review of ``sender_id`` (if the staff tables exist)."""
+    from bot.db.staff_models import ConversationReview
+    from bot.web.staff import summaries
+
+    if not inspect(sessions.kw["bind"]).has_table(ConversationReview.__tablename__):
+        return
+    summaries.forget_sender(
+        sessions, get_engine(tracker_url or settings.load().tracker_database_url), sender_id
+    )
+    with sessions.begin() as session:
+        session.execute(delete(ConversationReview).where(ConversationReview.sender_id == sender_id))

@@ -10,7 +10,7 @@ from rasa.nlu.utils.spacy_utils import SpacyModel
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlu.emergency_override import EmergencyIntentOverride
-from bot.nlu.tumour_entities import TumourEntityExtractor
+from bot.nlu.tumour_entities import BareTumourIntent, TumourEntityExtractor
 
 NLP = spacy.blank("en")
 MODEL = SpacyModel(model=NLP, model_name="blank")
@@ -76,3 +76,20 @@ def test_emergencies_override_the_classifier(text: str) -> None:
 @pytest.mark.parametrize("text", ["what are the side effects", "is mibg painful", "/ask_costs"])
 def test_other_messages_keep_their_intent(text: str) -> None:
     assert classify(text)["name"] == "ask_side_effects"
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("pheo", "ask_tumour"),
+        ("neuroblastoma?", "ask_tumour"),
+        ("what about MTC", "ask_tumour"),
+        ("my mother has carcinoid with liver metastases, can she get it", "personal_case"),
+        ("/inform", "personal_case"),
+    ],
+)
+def test_a_bare_tumour_name_is_a_tumour_question(text: str, expected: str) -> None:
+    (message,) = TumourEntityExtractor({}).process([Message(data={"text": text})], MODEL)
+    message.set("intent", {"name": "personal_case", "confidence": 0.3})
+    (message,) = BareTumourIntent({"intent": "ask_tumour"}).process([message])
+    assert message.get("intent")["name"] == expected

@@ -12,10 +12,18 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import settings
 
 
-@lru_cache(maxsize=8)
 def get_engine(url: str | None = None) -> Engine:
+    """The engine for ``url`` (default: ``DATABASE_URL`` as it is now), one per URL."""
+    return _engine_for(url or settings.load().database_url)
+
+
+def _clear_cache() -> None:
+    _engine_for.cache_clear()
+
+
+@lru_cache(maxsize=8)
+def _engine_for(url: str) -> Engine:
     """One engine per URL for the life of the process (engines pool their connections)."""
-    url = url or settings.load().database_url
     parsed = make_url(url)
     kwargs = {"future": True, "pool_pre_ping": True}
     if parsed.get_backend_name() == "sqlite":
@@ -27,6 +35,9 @@ def get_engine(url: str | None = None) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+get_engine.cache_clear = _clear_cache  # type: ignore[attr-defined]
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -112,3 +112,51 @@ class TumourEntityExtractor(GraphComponent, EntityExtractorMixin):
             entities = self.add_extractor_name(find_tumours(nlp.make_doc(text), self._matcher))
             message.set(ENTITIES, message.get(ENTITIES, []) + entities, add_to_output=True)
         return messages
+
+
+#: A message this short, naming a tumour, is a question about that tumour ("pheo", "MTC?").
+BARE_MENTION_MAX_EXTRA_CHARS = 12
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class BareTumourIntent(GraphComponent):
+    """Reads a message that is little more than a tumour name as ``ask_tumour``.
+
+    Patients often type just "pheo" or "neuroblastoma?". Bag-of-words classifiers have too
+    little to go on and fall back; the entity extractor has already found the tumour, so the
+    question is clear. Put it after the intent classifier and before the ``FallbackClassifier``.
+    """
+
+    def __init__(self, config: Dict[str, Any]) -> None:
+        self._config = config
+
+    @staticmethod
+    def get_default_config() -> Dict[str, Any]:
+        return {"intent": "ask_tumour"}
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> BareTumourIntent:
+        return cls(config)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = (message.get(TEXT) or "").strip()
+            tumours = [e for e in message.get(ENTITIES, []) if e.get("entity") == ENTITY_NAME]
+            if text.startswith("/") or not tumours:
+                continue
+            named = sum(e["end"] - e["start"] for e in tumours)
+            if len(text) - named > BARE_MENTION_MAX_EXTRA_CHARS:
+                continue
+            intent = {"name": self._config["intent"], "confidence": 1.0}
+            ranking = [
+                i for i in message.get("intent_ranking") or [] if i["name"] != intent["name"]
+            ]
+            message.set("intent", intent, add_to_output=True)
+            message.set("intent_ranking", [intent] + ranking, add_to_output=True)
+        return messages

@@ -1,20 +1,138 @@
-"""The Starlette application served on ``WEB_PORT`` (8000): demo page, widget files, staff console."""
+"""The Starlette application served on ``WEB_PORT`` (8000): demo page, widget files, staff console.
+
+The demo page embeds the chat widget (``static/widget.js``), which talks socket.io to the Rasa
+server on another port. Every response carries security headers; the Content-Security-Policy
+allows scripts, styles and connections only to this site and that Rasa server, so a page can
+make no third-party requests at all.
+"""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+from typing import Dict, List
+from urllib.parse import urlsplit
+
 from starlette.applications import Starlette
+from starlette.datastructures import MutableHeaders
+from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse
-from starlette.routing import Route
+from starlette.responses import FileResponse, PlainTextResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bot import settings
+from bot.web.staff import create_staff_app
+
+WEB_DIR = Path(__file__).resolve().parent
+STATIC_DIR = WEB_DIR / "static"
+templates = Jinja2Templates(directory=str(WEB_DIR / "templates"))
+#: Installed by ``npm ci`` (``make``); served from here so the widget needs no CDN.
+SOCKET_IO_CLIENT = settings.ROOT / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js"
+#: Host names we are willing to echo into a URL and a header (the Host header is client input).
+HOSTNAME_RE = re.compile(r"[A-Za-z0-9.-]{1,253}|[0-9A-Fa-f:.]{2,45}")
+
+
+def rasa_url(request: Request) -> str:
+    """The Rasa server as the visitor's browser reaches it (the widget's ``serverUrl``)."""
+    config = settings.load()
+    if config.public_rasa_url:
+        return config.public_rasa_url
+    host = request.url.hostname or ""
+    if not HOSTNAME_RE.fullmatch(host):
+        host = "localhost"
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    scheme = "https" if request.url.scheme == "https" else "http"
+    return f"{scheme}://{host}:{config.rasa_port}"
+
+
+def content_security_policy(rasa: str) -> str:
+    """Only this site, plus the Rasa server for socket.io (HTTP long-polling and WebSocket)."""
+    parts = urlsplit(rasa)
+    websocket = ("wss" if parts.scheme == "https" else "ws") + f"://{parts.netloc}"
+    origin = f"{parts.scheme}://{parts.netloc}"
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "font-src 'self'",
+            f"connect-src 'self' {origin} {websocket}",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'self'",
+        ]
+    )
+
+
+def security_headers(request: Request) -> Dict[str, str]:
+    return {
+        "Content-Security-Policy": content_security_policy(rasa_url(request)),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+        "X-Frame-Options": "SAMEORIGIN",
+    }
+
+
+class SecurityHeadersMiddleware:
+    """Adds ``security_headers`` to every HTTP response that does not set them itself."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        extra = security_headers(Request(scope))
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in extra.items():
+                    if name not in headers:
+                        headers[name] = value
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 async def healthz(_: Request) -> PlainTextResponse:
     return PlainTextResponse("ok")
 
 
+async def demo_page(request: Request) -> Response:
+    """A patient-information page about MIBG therapy with the chat widget."""
+    return templates.TemplateResponse(request, "index.html", {"rasa_url": rasa_url(request)})
+
+
+async def socket_io_client(_: Request) -> Response:
+    if not SOCKET_IO_CLIENT.is_file():
+        return PlainTextResponse("socket.io client missing: run `make` (npm ci)", status_code=404)
+    return FileResponse(SOCKET_IO_CLIENT, media_type="text/javascript")
+
+
+def public_routes() -> List[BaseRoute]:
+    """The demo page, the widget's files and the health check."""
+    return [
+        Route("/", demo_page, name="demo"),
+        Route("/healthz", healthz),
+        # Before the /static mount, which would otherwise answer 404 for it.
+        Route("/static/vendor/socket.io.min.js", socket_io_client, name="socket_io_client"),
+        Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+    ]
+
+
 def create_app() -> Starlette:
-    routes = [Route("/healthz", healthz)]
-    return Starlette(routes=routes)
+    routes = public_routes()
+    # The staff console (its own login, CSRF and stricter headers): bot/web/staff.
+    routes.append(Mount("/staff", app=create_staff_app(), name="staff"))
+    return Starlette(routes=routes, middleware=[Middleware(SecurityHeadersMiddleware)])
 
 
 app = create_app()

@@ -1,0 +1,109 @@
+"""Tables of the staff console: accounts, audit trail, reviews and conversation summaries.
+
+They live in the project database (``DATABASE_URL``) next to ``treatment_requests``, so the
+console can join reviews, summaries and requests in one query. Rasa's ``events`` table stays in
+the tracker database; ``conversation_summaries`` is a derived, rebuildable copy of what the list
+page needs from it (see ``bot.web.staff.summaries``).
+"""
+
+from __future__ import annotations
+
+import enum
+
+from sqlalchemy import Boolean, Column, DateTime, Enum, Float, Integer, String, Text
+
+from bot.db.models import Base, utc_now
+
+
+class ReviewStatus(str, enum.Enum):
+    """Whether a coordinator has read a conversation."""
+
+    unreviewed = "unreviewed"
+    reviewed = "reviewed"
+
+
+class StaffUser(Base):
+    """A coordinator who may log in to the console (created with ``python -m bot staff add``)."""
+
+    __tablename__ = "staff_users"
+
+    id = Column(Integer, primary_key=True)
+    email = Column(String(254), nullable=False, unique=True)
+    password_hash = Column(String(255), nullable=False)
+    is_active = Column(Boolean, nullable=False, default=True)
+    #: Part of every session cookie; bumping it (logout, password reset) ends all sessions.
+    session_epoch = Column(Integer, nullable=False, default=0)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utc_now)
+    last_login_at = Column(DateTime(timezone=True), nullable=True)
+
+
+class AuditEntry(Base):
+    """Who did what to whom, when: transcript views, exports, erasures, status changes."""
+
+    __tablename__ = "audit_log"
+
+    id = Column(Integer, primary_key=True)
+    at = Column(DateTime(timezone=True), nullable=False, default=utc_now, index=True)
+    #: The staff e-mail, copied so the trail survives the account.
+    actor = Column(String(254), nullable=False)
+    action = Column(String(64), nullable=False, index=True)
+    #: A sender id, a request reference or a description of an export's filters.
+    target = Column(String(500), nullable=True, index=True)
+    detail = Column(Text, nullable=True)
+
+
+class ConversationReview(Base):
+    """A coordinator's review of one person's conversation (keyed like the tracker: sender_id)."""
+
+    __tablename__ = "conversation_reviews"
+
+    sender_id = Column(String(255), primary_key=True)
+    status = Column(
+        Enum(ReviewStatus, name="review_status", native_enum=False, length=16),
+        nullable=False,
+        default=ReviewStatus.unreviewed,
+    )
+    #: Normalised tags wrapped in commas (",dosing,follow-up,") so one LIKE finds a whole tag.
+    tags = Column(String(1000), nullable=False, default="")
+    notes = Column(Text, nullable=True)
+    reviewed_by = Column(String(254), nullable=True)
+    reviewed_at = Column(DateTime(timezone=True), nullable=True)
+
+
+class ConversationSummary(Base):
+    """One row per sender_id, derived from the tracker's events (rebuildable at any time)."""
+
+    __tablename__ = "conversation_summaries"
+
+    sender_id = Column(String(255), primary_key=True)
+    first_event_id = Column(Integer, nullable=False)
+    last_event_id = Column(Integer, nullable=False)
+    #: Epoch seconds, like the tracker's ``timestamp``: dialect-neutral range filters.
+    started_at = Column(Float, nullable=False, index=True)
+    last_at = Column(Float, nullable=False, index=True)
+    channel = Column(String(64), nullable=True)
+    sessions = Column(Integer, nullable=False, default=1)
+    user_messages = Column(Integer, nullable=False, default=0, index=True)
+    fallbacks = Column(Integer, nullable=False, default=0)
+    handoff = Column(Boolean, nullable=False, default=False)
+    #: JSON object intent -> number of user turns.
+    intents = Column(Text, nullable=False, default="{}")
+    #: JSON list of the (first few) user messages that fell back.
+    fallback_texts = Column(Text, nullable=False, default="[]")
+    #: Lower-cased user messages, one per line, for the full-text filter.
+    search_text = Column(Text, nullable=False, default="")
+    #: User turns in the newest session; a session start after zero turns is not a new session.
+    open_session_users = Column(Integer, nullable=False, default=0)
+
+
+class SummarySyncState(Base):
+    """How far ``conversation_summaries`` has read the tracker's ``events`` (one row)."""
+
+    __tablename__ = "summary_sync_state"
+
+    id = Column(Integer, primary_key=True)
+    #: The tracker URL without password: a different tracker means a rebuild.
+    source = Column(String(500), nullable=False)
+    last_event_id = Column(Integer, nullable=False, default=0)
+    #: When summaries of erased senders were last looked for (epoch seconds).
+    reconciled_at = Column(Float, nullable=False, default=0.0)

@@ -1,0 +1,107 @@
+"""Configuration of the staff console, resolved once when the app is built.
+
+Tests and the benchmark pass a ``StaffConfig`` directly; ``make run`` builds it from the
+environment (``bot.settings``) and the NLU threshold in ``config.yml``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import yaml
+
+from bot import settings
+
+logger = logging.getLogger(__name__)
+
+#: The FallbackClassifier threshold if ``config.yml`` cannot be read.
+DEFAULT_FALLBACK_THRESHOLD = 0.35
+#: Intents that count as "the bot did not help" in the list and on the dashboard.
+FALLBACK_INTENTS = frozenset({"nlu_fallback", "out_of_scope"})
+HANDOFF_INTENT = "human_handoff"
+#: Not "topics": greetings, yes/no, form answers (and the fallback, counted on its own).
+NOT_TOPICS = (
+    frozenset({"greet", "goodbye", "thanks", "affirm", "deny", "inform", "cancel", "change_field"})
+    | FALLBACK_INTENTS
+)
+
+
+@dataclass(frozen=True)
+class StaffConfig:
+    database_url: str
+    tracker_url: str
+    secret_key: str
+    cookie_secure: bool = False
+    timezone: str = "Europe/Berlin"
+    fallback_threshold: float = DEFAULT_FALLBACK_THRESHOLD
+    page_size: int = 50
+    #: A session lasts one working day at most; then the coordinator logs in again.
+    session_seconds: int = 12 * 3600
+    login_max_failures: int = 5
+    login_window_seconds: int = 15 * 60
+    #: How often summaries of senders erased outside the console are looked for.
+    reconcile_seconds: float = 60.0
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def fallback_threshold(config_path: Path = settings.ROOT / "config.yml") -> float:
+    """The FallbackClassifier threshold from the NLU pipeline, so both always agree."""
+    try:
+        pipeline = yaml.safe_load(config_path.read_text(encoding="utf-8")).get("pipeline") or []
+    except (OSError, yaml.YAMLError, AttributeError):
+        return DEFAULT_FALLBACK_THRESHOLD
+    for component in pipeline:
+        if isinstance(component, dict) and component.get("name") == "FallbackClassifier":
+            return float(component.get("threshold", DEFAULT_FALLBACK_THRESHOLD))
+    return DEFAULT_FALLBACK_THRESHOLD
+
+
+def secret_key(configured: str, key_file: Path) -> str:
+    """``configured`` if set; else a random key created once in ``key_file`` with mode 0600.
+
+    A key that survives restarts keeps coordinators logged in across a redeploy; creating it
+    with O_EXCL means two processes starting at once end up with the same key.
+    """
+    if configured:
+        return configured
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):  # another process may be writing it right now
+            key = key_file.read_text(encoding="ascii").strip()
+            if key:
+                if key_file.stat().st_mode & 0o077:
+                    os.chmod(key_file, 0o600)
+                return key
+            time.sleep(0.05)
+        raise RuntimeError(f"{key_file} is empty: delete it or set STAFF_SECRET_KEY") from None
+    key = secrets.token_urlsafe(48)
+    with os.fdopen(fd, "w", encoding="ascii") as stream:
+        stream.write(key + "\n")
+    logger.info("created a new staff-console secret key file")
+    return key
+
+
+def from_environment(key_file: Path | None = None) -> StaffConfig:
+    """The console's configuration for ``make run``."""
+    env = settings.load()
+    return StaffConfig(
+        database_url=env.database_url,
+        tracker_url=env.tracker_database_url,
+        secret_key=secret_key(
+            env.staff_secret_key, key_file or settings.VAR_DIR / "staff-secret.key"
+        ),
+        cookie_secure=env.staff_cookie_secure,
+        timezone=env.staff_timezone,
+        fallback_threshold=fallback_threshold(),
+    )

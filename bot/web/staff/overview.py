@@ -1,0 +1,132 @@
+"""Figures for the overview page: volume per day, top topics, fallbacks and what fell back.
+
+Computed from the summaries (one row per conversation) rather than from raw events, so a 90-day
+overview of 10,000 conversations reads 10,000 small rows, not every event's JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Dict, List, Tuple
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import sessionmaker
+
+from bot.db.models import TreatmentRequest
+from bot.db.staff_models import ConversationSummary as Summary
+from bot.web.staff.config import NOT_TOPICS
+from bot.web.staff.requests import as_utc
+
+PERIODS = (7, 30, 90)
+TOP = 10
+
+
+@dataclass(frozen=True)
+class Overview:
+    days: List[date]
+    conversations_per_day: List[int]
+    requests_per_day: List[int]
+    conversations: int
+    requests: int
+    user_messages: int
+    fallback_turns: int
+    conversations_with_fallback: int
+    handoffs: int
+    top_topics: List[Tuple[str, int]]
+    top_fallback_messages: List[Tuple[str, int]]
+
+    @property
+    def fallback_rate(self) -> float:
+        return self.fallback_turns / self.user_messages if self.user_messages else 0.0
+
+    def as_json(self) -> Dict[str, object]:
+        return {
+            "days": [day.isoformat() for day in self.days],
+            "conversations_per_day": self.conversations_per_day,
+            "requests_per_day": self.requests_per_day,
+            "conversations": self.conversations,
+            "requests": self.requests,
+            "user_messages": self.user_messages,
+            "fallback_turns": self.fallback_turns,
+            "fallback_rate": round(self.fallback_rate, 4),
+            "conversations_with_fallback": self.conversations_with_fallback,
+            "handoffs": self.handoffs,
+            "top_topics": self.top_topics,
+            "top_fallback_messages": self.top_fallback_messages,
+        }
+
+
+def normalise_message(text: str) -> str:
+    """Group "Weather today?" with "weather today": lower case, single spaces, no end marks."""
+    return re.sub(r"\s+", " ", text.strip().lower()).rstrip(" ?!.,;:")
+
+
+def overview(
+    sessions: sessionmaker, tz: ZoneInfo, days: int, today: date | None = None
+) -> Overview:
+    today = today or datetime.now(tz).date()
+    first = today - timedelta(days=days - 1)
+    start = datetime.combine(first, time.min, tz)
+    end = datetime.combine(today + timedelta(days=1), time.min, tz)
+    day_list = [first + timedelta(days=offset) for offset in range(days)]
+    index = {day: offset for offset, day in enumerate(day_list)}
+    per_day = [0] * days
+    requests_per_day = [0] * days
+    topics: Counter = Counter()
+    fell_back: Counter = Counter()
+    totals = Counter()
+    query = select(
+        Summary.started_at,
+        Summary.user_messages,
+        Summary.fallbacks,
+        Summary.handoff,
+        Summary.intents,
+        Summary.fallback_texts,
+    ).where(
+        Summary.started_at >= start.timestamp(),
+        Summary.started_at < end.timestamp(),
+        Summary.user_messages > 0,
+    )
+    request_query = select(TreatmentRequest.created_at).where(
+        TreatmentRequest.created_at >= start.astimezone(timezone.utc),
+        TreatmentRequest.created_at < end.astimezone(timezone.utc),
+    )
+    with sessions() as session:
+        for started, messages, fallbacks, handoff, intents, texts in session.execute(query):
+            day = datetime.fromtimestamp(started, tz).date()
+            per_day[index[day]] += 1
+            totals.update(
+                conversations=1,
+                user_messages=messages,
+                fallback_turns=fallbacks,
+                with_fallback=1 if fallbacks else 0,
+                handoffs=1 if handoff else 0,
+            )
+            for intent, count in json.loads(intents or "{}").items():
+                if intent not in NOT_TOPICS:
+                    topics[intent] += count
+            if fallbacks:
+                fell_back.update(normalise_message(text) for text in json.loads(texts or "[]"))
+        for (created,) in session.execute(request_query):
+            day = as_utc(created).astimezone(tz).date()
+            if day in index:
+                requests_per_day[index[day]] += 1
+    fell_back.pop("", None)
+    return Overview(
+        days=day_list,
+        conversations_per_day=per_day,
+        requests_per_day=requests_per_day,
+        conversations=totals["conversations"],
+        requests=sum(requests_per_day),
+        user_messages=totals["user_messages"],
+        fallback_turns=totals["fallback_turns"],
+        conversations_with_fallback=totals["with_fallback"],
+        handoffs=totals["handoffs"],
+        top_topics=topics.most_common(TOP),
+        top_fallback_messages=fell_back.most_common(TOP),
+    )

@@ -1,0 +1,584 @@
+"""Realistic tracker events for tests, the browser test and the benchmark (not used at run time).
+
+Events are made with Rasa's own event classes and stored row by row exactly as
+``SQLTrackerStore.save`` stores them (``intent_name`` from the parse data, ``action_name`` from the
+event's ``name``, ``data`` = the event's JSON), much faster than running conversations through
+a Rasa agent. The people and their details are invented.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, Dict, Iterable, Iterator, List, Sequence, Tuple
+
+from sqlalchemy import insert
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import sessionmaker
+
+from bot.db.models import RequestStatus, TreatmentRequest
+from bot.db.requests import RequestDetails, new_reference
+
+MODEL_META = {
+    "model_id": "0f3c1b7e5d2a4c6b8e9f1a2b3c4d5e6f",
+    "assistant_id": "mibg-patient-assistant",
+}
+NOTICE_VERSION = "2026-11-24"
+
+RESPONSES = {
+    "utter_disclaimer": "I give general information about MIBG therapy, not medical advice.",
+    "utter_greet": "Hello! I can explain MIBG therapy and help you plan treatment in Germany.",
+    "utter_what_is_mibg": "MIBG (metaiodobenzylguanidine) is an analogue of norepinephrine.",
+    "utter_how_it_works": "MIBG labelled with iodine-131 is taken up by the tumour cells.",
+    "utter_candidates": "MIBG therapy is used for neuroendocrine tumours that take up MIBG.",
+    "utter_side_effects": "Side effects can include nausea and a temporary drop in blood counts.",
+    "utter_dosing": "The dose is calculated individually; often one to three sessions.",
+    "utter_monitoring": "During therapy doctors check blood counts, kidneys and scans.",
+    "utter_preparation": "Some medicines must be stopped before therapy; your doctor decides.",
+    "utter_treatment_abroad": "Germany offers experienced nuclear-medicine centres.",
+    "utter_services": "We choose the hospital, arrange interpreters, transfers and the hotel.",
+    "utter_agency": "Booking Health has organised treatment in Germany since 2006.",
+    "utter_destinations": "At the moment we organise MIBG therapy in Germany only.",
+    "utter_costs": "The cost depends on the individual programme; ask for a cost estimate.",
+    "utter_privacy": "We need your contact details only to send you a treatment plan.",
+    "utter_personal_case": "Whether it suits your case is for the doctors to decide.",
+    "utter_handoff": "A case manager can call you. Leave a request with your phone number.",
+    "utter_default": "Sorry, I did not understand that. Could you say it in other words?",
+    "utter_out_of_scope": "I can only answer questions about MIBG therapy.",
+    "utter_goodbye": "Goodbye, take care.",
+    "utter_you_are_welcome": "You are welcome.",
+    "utter_ask_privacy_consent": "May we store your details to prepare your request?",
+    "utter_ask_full_name": "What is the patient's full name?",
+    "utter_ask_email": "What e-mail address can we use?",
+    "utter_ask_phone": "What phone number can we call?",
+    "utter_ask_country": "Which country do you live in?",
+    "utter_ask_diagnosis": "What is the diagnosis?",
+    "utter_ask_destination": "Where would you like to be treated?",
+    "utter_ask_message": "Anything else the doctors should know?",
+    "utter_request_summary": "Please check your details. Shall I send the request?",
+    "utter_request_saved": "Your request has been sent. A case manager will contact you.",
+    "answer_tumour": "MIBG therapy is an option for {tumour} that takes up MIBG.",
+}
+
+#: intent -> (answering action, example messages); entities are found in the text below.
+TOPICS: Dict[str, Tuple[str, Sequence[str]]] = {
+    "ask_what_is_mibg": (
+        "utter_what_is_mibg",
+        (
+            "what is mibg",
+            "What is MIBG therapy?",
+            "can you explain metaiodobenzylguanidine",
+            "what does mibg mean",
+            "what is this treatment",
+        ),
+    ),
+    "ask_how_it_works": (
+        "utter_how_it_works",
+        ("how does it work", "how does mibg kill the tumour", "how is the radiation delivered"),
+    ),
+    "ask_candidates": (
+        "utter_candidates",
+        ("which cancers is it used for", "who can get this therapy", "is it for adults too"),
+    ),
+    "ask_side_effects": (
+        "utter_side_effects",
+        (
+            "what are the side effects",
+            "is it dangerous",
+            "will my child lose hair",
+            "does it hurt",
+            "what about nausea after therapy",
+        ),
+    ),
+    "ask_dosing": (
+        "utter_dosing",
+        ("how many sessions are needed", "how much mibg do they give", "how long is the course"),
+    ),
+    "ask_monitoring": (
+        "utter_monitoring",
+        ("what tests are done during treatment", "do they check the kidneys"),
+    ),
+    "ask_preparation": (
+        "utter_preparation",
+        ("do i need to stop my blood pressure pills", "how do i prepare for the therapy"),
+    ),
+    "ask_treatment_abroad": (
+        "utter_treatment_abroad",
+        ("why should i do it in germany", "is germany better than home"),
+    ),
+    "ask_services": (
+        "utter_services",
+        ("what do you help with", "do you arrange an interpreter", "can you book the hotel"),
+    ),
+    "ask_agency": ("utter_agency", ("is booking health reliable", "who are you")),
+    "ask_destinations": (
+        "utter_destinations",
+        ("can i go to turkey instead", "do you work with clinics in switzerland"),
+    ),
+    "ask_costs": (
+        "utter_costs",
+        (
+            "how much does it cost",
+            "what is the price of mibg therapy",
+            "does insurance pay",
+            "is there a cost estimate",
+        ),
+    ),
+    "ask_privacy": ("utter_privacy", ("why do you need my phone", "what happens with my data")),
+    "personal_case": (
+        "utter_personal_case",
+        (
+            "will it work for my mum",
+            "my son has relapsed, can he get it",
+            "is my father eligible at 78",
+        ),
+    ),
+}
+TUMOURS = {
+    "neuroblastoma": ("neuroblastoma", "neuroblastom", "nb"),
+    "pheochromocytoma": ("pheochromocytoma", "pheo", "feochromocitoma"),
+    "paraganglioma": ("paraganglioma", "paraganglioma"),
+    "carcinoid": ("carcinoid", "carcinoid tumour"),
+    "medullary_thyroid_cancer": ("medullary thyroid cancer", "mtc"),
+}
+TUMOUR_QUESTIONS = (
+    "does it work for {w}?",
+    "what about {w}",
+    "success rate for {w}",
+    "my daughter has {w}, can mibg help",
+)
+FALLBACK_MESSAGES = (
+    "what's the weather in berlin",
+    "tell me a joke",
+    "asdfgh",
+    "can i bring my dog",
+    "is proton therapy better",
+    "what about lutetium",
+    "do you sell vitamins",
+    "how far is the airport from munich",
+    "my wifi is slow",
+    "?",
+)
+HANDOFF_MESSAGES = (
+    "can i talk to a real person",
+    "I want to speak to a doctor",
+    "please call me",
+    "connect me with a manager",
+)
+SMALL_TALK = {
+    "greet": ("utter_greet", ("hi", "hello", "good morning", "Hallo")),
+    "thanks": ("utter_you_are_welcome", ("thanks", "thank you very much", "great, thanks")),
+    "goodbye": ("utter_goodbye", ("bye", "goodbye", "that's all")),
+}
+FIRST_NAMES = ("Maria", "Olena", "Ahmed", "Li", "Sofia", "Jan", "Amina", "Pavel", "Nora", "Omar")
+LAST_NAMES = ("Example", "Testova", "Sample", "Muster", "Placeholder", "Demo", "Fictive")
+COUNTRIES = ("Ukraine", "Poland", "Kazakhstan", "Israel", "Nigeria", "Romania", "Georgia")
+DIAGNOSES = (
+    "neuroblastoma stage 4",
+    "metastatic pheochromocytoma",
+    "paraganglioma",
+    "carcinoid tumour of the small intestine",
+    "medullary thyroid cancer",
+)
+CHANNELS = (("socketio", 60), ("rest", 15), ("telegram", 15), ("facebook", 10))
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One user message and what the bot did with it."""
+
+    text: str
+    intent: str
+    confidence: float = 0.93
+    entities: Tuple[Tuple[str, str], ...] = ()
+    #: Actions after the message; ``utter_*`` ones also send their response.
+    actions: Tuple[str, ...] = ()
+    slots: Tuple[Tuple[str, Any], ...] = ()
+    #: Bot texts of non-utter actions (e.g. ``action_answer_tumour``).
+    bot_texts: Tuple[str, ...] = ()
+    #: A fallback turn is reverted by Rasa (``rewind``) after the bot's reply.
+    rewind: bool = False
+    form: str | None = None  # "start" / "end" of the request form
+    new_session: bool = False  # this message comes in a new session
+
+
+@dataclass
+class Conversation:
+    sender_id: str
+    channel: str
+    started: datetime
+    turns: List[Turn]
+    request: RequestDetails | None = None
+    #: How long (hours) before a returning visitor's new session.
+    session_gap_hours: Tuple[float, float] = (6.0, 72.0)
+
+
+def topic_turn(rng: random.Random, intent: str | None = None) -> Turn:
+    intent = intent or rng.choice(list(TOPICS))
+    action, texts = TOPICS[intent]
+    return Turn(rng.choice(texts), intent, round(rng.uniform(0.55, 0.99), 4), actions=(action,))
+
+
+def tumour_turn(rng: random.Random) -> Turn:
+    key = rng.choice(list(TUMOURS))
+    word = rng.choice(TUMOURS[key])
+    return Turn(
+        rng.choice(TUMOUR_QUESTIONS).format(w=word),
+        "ask_tumour",
+        round(rng.uniform(0.5, 0.97), 4),
+        entities=(("tumour", key),),
+        actions=("action_answer_tumour",),
+        slots=(("tumour", key),),
+        bot_texts=(RESPONSES["answer_tumour"].format(tumour=key.replace("_", " ")),),
+    )
+
+
+def fallback_turn(rng: random.Random, text: str | None = None) -> Turn:
+    text = text or rng.choice(FALLBACK_MESSAGES)
+    if rng.random() < 0.3:
+        return Turn(
+            text, "out_of_scope", round(rng.uniform(0.5, 0.9), 4), actions=("utter_out_of_scope",)
+        )
+    return Turn(
+        text,
+        "nlu_fallback",
+        0.35,
+        actions=("action_default_fallback", "utter_default"),
+        rewind=True,
+    )
+
+
+def handoff_turn(rng: random.Random) -> Turn:
+    return Turn(rng.choice(HANDOFF_MESSAGES), "human_handoff", 0.97, actions=("utter_handoff",))
+
+
+def small_talk(rng: random.Random, intent: str) -> Turn:
+    action, texts = SMALL_TALK[intent]
+    return Turn(rng.choice(texts), intent, round(rng.uniform(0.8, 0.99), 4), actions=(action,))
+
+
+def request_turns(
+    rng: random.Random, name: str | None = None, **overrides: str
+) -> Tuple[List[Turn], Dict]:
+    """The treatment-request form, answer by answer, and the details it collects."""
+    name = name or f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
+    details = {
+        "full_name": name,
+        "email": f"{name.split()[0].lower()}.{rng.randint(10, 999)}@example.org",
+        "phone": f"+49 151 {rng.randint(1000000, 9999999)}",
+        "country": rng.choice(COUNTRIES),
+        "diagnosis": rng.choice(DIAGNOSES),
+        "destination": "Germany",
+        "message": rng.choice(("please call in the morning", "we have recent PET scans", "")),
+        **overrides,
+    }
+    fields = ("full_name", "email", "phone", "country", "diagnosis", "destination", "message")
+    turns = [
+        Turn(
+            "I want to apply for treatment",
+            "request_treatment",
+            0.96,
+            actions=("treatment_request_form", "utter_ask_privacy_consent"),
+            slots=(("requested_slot", "privacy_consent"),),
+            form="start",
+        ),
+        Turn(
+            "yes",
+            "affirm",
+            0.98,
+            actions=("treatment_request_form", "utter_ask_full_name"),
+            slots=(("privacy_consent", True), ("requested_slot", "full_name")),
+        ),
+    ]
+    for index, name_of_field in enumerate(fields):
+        following = fields[index + 1] if index + 1 < len(fields) else None
+        ask = f"utter_ask_{following}" if following else "utter_request_summary"
+        slots: List[Tuple[str, Any]] = [(name_of_field, details[name_of_field] or None)]
+        slots.append(("requested_slot", following or "request_confirmed"))
+        turns.append(
+            Turn(
+                details[name_of_field] or "no",
+                "inform",
+                round(rng.uniform(0.6, 0.95), 4),
+                actions=("treatment_request_form", ask),
+                slots=tuple(slots),
+            )
+        )
+    turns.append(
+        Turn(
+            "yes, send it",
+            "affirm",
+            0.97,
+            actions=("treatment_request_form", "action_submit_request", "utter_request_saved"),
+            slots=(("request_confirmed", True), ("requested_slot", None)),
+            form="end",
+        )
+    )
+    return turns, details
+
+
+def random_conversation(
+    rng: random.Random, started: datetime, request_share: float
+) -> Conversation:
+    """A plausible visitor: greets (or not), asks a few things, maybe falls back, asks for a
+    person, leaves a request, or comes back in a second session."""
+    turns: List[Turn] = []
+    if rng.random() < 0.6:
+        turns.append(small_talk(rng, "greet"))
+    for _ in range(rng.choice((1, 1, 2, 2, 3, 3, 4, 5, 7))):
+        roll = rng.random()
+        if roll < 0.2:
+            turns.append(tumour_turn(rng))
+        elif roll < 0.32:
+            turns.append(fallback_turn(rng))
+        else:
+            turns.append(topic_turn(rng))
+    if rng.random() < 0.08:
+        turns.append(handoff_turn(rng))
+    details = None
+    if rng.random() < request_share:
+        form, details = request_turns(rng)
+        turns.extend(form)
+    if rng.random() < 0.5:
+        turns.append(small_talk(rng, "thanks" if rng.random() < 0.5 else "goodbye"))
+    if rng.random() < 0.07:
+        turns.append(Turn(**{**topic_turn(rng).__dict__, "new_session": True}))
+    channel = rng.choices([c for c, _ in CHANNELS], [w for _, w in CHANNELS])[0]
+    sender = uuid.UUID(int=rng.getrandbits(128)).hex
+    conversation = Conversation(sender, channel, started, turns)
+    if details:
+        conversation.request = _request_details(conversation, details)
+    return conversation
+
+
+def _request_details(conversation: Conversation, details: Dict[str, str]) -> RequestDetails:
+    return RequestDetails(
+        sender_id=conversation.sender_id,
+        channel=conversation.channel,
+        consent_at=conversation.started + timedelta(minutes=2),
+        notice_version=NOTICE_VERSION,
+        **{key: (value or None) for key, value in details.items()},
+    )
+
+
+def scripted(
+    sender_id: str,
+    turns: List[Turn],
+    started: datetime,
+    channel: str = "socketio",
+    details: Dict[str, str] | None = None,
+) -> Conversation:
+    """A conversation exactly as given (tests)."""
+    conversation = Conversation(sender_id, channel, started, turns)
+    if details:
+        conversation.request = _request_details(conversation, details)
+    return conversation
+
+
+def rasa_events(conversation: Conversation, rng: random.Random | None = None) -> List[Any]:
+    """The Rasa events the conversation produces, with increasing timestamps."""
+    from rasa.shared.core.events import (
+        ActionExecuted,
+        ActiveLoop,
+        BotUttered,
+        SessionStarted,
+        SlotSet,
+        UserUtteranceReverted,
+        UserUttered,
+    )
+
+    rng = rng or random.Random(conversation.sender_id)
+    clock = [conversation.started.timestamp()]
+
+    def tick(low: float = 0.002, high: float = 0.05) -> float:
+        clock[0] += rng.uniform(low, high)
+        return clock[0]
+
+    def session_start() -> List[Any]:
+        return [
+            ActionExecuted(
+                "action_session_start",
+                policy=None,
+                confidence=1.0,
+                timestamp=tick(),
+                metadata=MODEL_META,
+            ),
+            BotUttered(
+                RESPONSES["utter_disclaimer"],
+                data={"buttons": None},
+                metadata={"utter_action": "utter_disclaimer", **MODEL_META},
+                timestamp=tick(),
+            ),
+            SessionStarted(timestamp=tick(), metadata=MODEL_META),
+            ActionExecuted("action_listen", timestamp=tick(), metadata=MODEL_META),
+        ]
+
+    events: List[Any] = session_start()
+    for turn in conversation.turns:
+        if turn.new_session:
+            low, high = conversation.session_gap_hours
+            clock[0] += rng.uniform(low * 3600, high * 3600)
+            events.extend(session_start())
+        tick(4, 90)  # the person types
+        message_id = uuid.UUID(int=rng.getrandbits(128)).hex
+        entities = [
+            {
+                "entity": name,
+                "start": 0,
+                "end": len(turn.text),
+                "value": value,
+                "confidence": 1.0,
+                "extractor": "TumourEntityExtractor",
+            }
+            for name, value in turn.entities
+        ]
+        intent = {"name": turn.intent, "confidence": turn.confidence}
+        ranking = [intent, {"name": "ask_candidates", "confidence": round(1 - turn.confidence, 4)}]
+        parse_data = {
+            "intent": intent,
+            "entities": entities,
+            "text": turn.text,
+            "message_id": message_id,
+            "metadata": {},
+            "text_tokens": [[0, len(turn.text)]],
+            "intent_ranking": ranking,
+            "response_selector": {"all_retrieval_intents": [], "default": {}},
+        }
+        events.append(
+            UserUttered(
+                turn.text,
+                intent,
+                entities,
+                parse_data,
+                timestamp=tick(),
+                input_channel=conversation.channel,
+                message_id=message_id,
+                metadata=MODEL_META,
+            )
+        )
+        for name, value in turn.entities:
+            events.append(SlotSet(name, value, timestamp=tick(), metadata=MODEL_META))
+        bot_texts = list(turn.bot_texts)
+        for action in turn.actions:
+            events.append(
+                ActionExecuted(
+                    action,
+                    policy="RulePolicy",
+                    confidence=1.0,
+                    timestamp=tick(),
+                    metadata=MODEL_META,
+                )
+            )
+            if action == "treatment_request_form" and turn.form == "start":
+                events.append(ActiveLoop(action, timestamp=tick(), metadata=MODEL_META))
+            text = RESPONSES.get(action) if action.startswith("utter_") else None
+            if text is None and bot_texts and not action.startswith(("utter_", "treatment_")):
+                text = bot_texts.pop(0)
+            if text:
+                events.append(
+                    BotUttered(
+                        text,
+                        data={"buttons": None},
+                        metadata={"utter_action": action, **MODEL_META},
+                        timestamp=tick(),
+                    )
+                )
+        for name, value in turn.slots:
+            if name not in dict(turn.entities):
+                events.append(SlotSet(name, value, timestamp=tick(), metadata=MODEL_META))
+        if turn.form == "end":
+            events.append(ActiveLoop(None, timestamp=tick(), metadata=MODEL_META))
+        if turn.rewind:
+            events.append(UserUtteranceReverted(timestamp=tick(), metadata=MODEL_META))
+        events.append(ActionExecuted("action_listen", timestamp=tick(), metadata=MODEL_META))
+    return events
+
+
+def tracker_rows(conversation: Conversation) -> List[Dict[str, Any]]:
+    """Rows for ``events``, as ``rasa.core.tracker_store.SQLTrackerStore.save`` writes them."""
+    rows = []
+    for event in rasa_events(conversation):
+        data = event.as_dict()
+        rows.append(
+            {
+                "sender_id": conversation.sender_id,
+                "type_name": event.type_name,
+                "timestamp": data.get("timestamp"),
+                "intent_name": (data.get("parse_data") or {}).get("intent", {}).get("name"),
+                "action_name": data.get("name"),
+                "data": json.dumps(data),
+            }
+        )
+    return rows
+
+
+def create_events_table(engine: Engine) -> None:
+    """Rasa's own table definition, so tests run against the real schema."""
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    SQLTrackerStore.Base.metadata.create_all(engine)
+
+
+def store(
+    engine: Engine,
+    sessions: sessionmaker | None,
+    conversations: Iterable[Conversation],
+    batch_rows: int = 20_000,
+) -> Tuple[int, int]:
+    """Write the events (in conversation order) and the requests; returns (events, requests)."""
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    table = SQLTrackerStore.SQLEvent.__table__
+    pending: List[Dict[str, Any]] = []
+    requests: List[TreatmentRequest] = []
+    references: set = set()
+    written = 0
+
+    def flush() -> None:
+        if pending:
+            with engine.begin() as connection:
+                connection.execute(insert(table), pending)
+            pending.clear()
+
+    for conversation in conversations:
+        rows = tracker_rows(conversation)
+        pending.extend(rows)
+        written += len(rows)
+        if conversation.request and sessions is not None:
+            reference = new_reference()
+            while reference in references:
+                reference = new_reference()
+            references.add(reference)
+            requests.append(
+                TreatmentRequest(
+                    reference=reference,
+                    created_at=conversation.request.consent_at + timedelta(minutes=1),
+                    status=RequestStatus.new,
+                    **conversation.request.__dict__,
+                )
+            )
+        if len(pending) >= batch_rows:
+            flush()
+    flush()
+    if requests:
+        with sessions.begin() as session:
+            session.add_all(requests)
+    return written, len(requests)
+
+
+def generate(
+    count: int,
+    seed: int = 7,
+    days: int = 90,
+    request_share: float = 0.1,
+    now: datetime | None = None,
+) -> Iterator[Conversation]:
+    """``count`` random conversations spread over the last ``days`` days, oldest first."""
+    rng = random.Random(seed)
+    now = now or datetime.now(timezone.utc)
+    starts = sorted(now - timedelta(seconds=rng.uniform(600, days * 86400)) for _ in range(count))
+    for started in starts:
+        yield random_conversation(rng, started, request_share)
