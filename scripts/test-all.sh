@@ -18,7 +18,10 @@ step() {
 
 step "ruff (lint and format)" bash -c ".venv/bin/ruff check . && .venv/bin/ruff format --check ."
 step "rasa data validate" $PY -m bot.checks.validate_data
-step "pytest" .venv/bin/pytest -q -p no:cacheprovider
+# Browser tests run in their own process: Playwright's sync API keeps an event loop running in
+# the main thread for the whole session, which breaks asyncio tests that come after it.
+step "pytest (without the browser)" .venv/bin/pytest -q -p no:cacheprovider --ignore=tests/browser
+step "pytest (browser: Playwright + Debian chromium)" .venv/bin/pytest -q -p no:cacheprovider tests/browser
 step "rasa test (test stories, fail on prediction errors)" bash -c \
   ".venv/bin/rasa test core --model models/mibg.tar.gz --stories tests/test_stories.yml \
      --fail-on-prediction-errors --out test-artifacts/rasa-test > test-artifacts/rasa-test.log 2>&1 \

@@ -11,6 +11,21 @@ import pytest
 from tests.conftest import ROOT, LiveStack
 
 pytestmark = pytest.mark.rasa_server
+
+
+def listed_requests(stack: LiveStack) -> list:
+    """What ``python -m bot requests list --json`` prints for the stack's database."""
+    listed = subprocess.run(
+        [sys.executable, "-m", "bot", "requests", "list", "--json"],
+        cwd=ROOT,
+        env=stack.env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(listed.stdout)
+
+
 POLITE = ("Sorry", "I can only help", "did not understand", "MIBG")
 
 
@@ -105,15 +120,7 @@ def test_full_request_over_rest_then_listed_by_the_cli(
     reference = reply.split("reference number is ")[1].split(".")[0]
     assert live_stack.texts(sender_id, "/request_treatment").count(reference) == 1
 
-    listed = subprocess.run(
-        [sys.executable, "-m", "bot", "requests", "list", "--json"],
-        cwd=ROOT,
-        env=live_stack.env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    (record,) = [r for r in json.loads(listed.stdout) if r["reference"] == reference]
+    (record,) = [r for r in listed_requests(live_stack) if r["reference"] == reference]
     assert record["sender_id"] == f"rest:{sender_id}"  # namespaced: no collision with messengers
     assert record["full_name"] == "Olena Shevchenko"
     assert record["email"] == "olena.shevchenko@example.com"
@@ -135,15 +142,7 @@ def test_cancel_mid_form_stores_nothing(live_stack: LiveStack, sender_id: str) -
     assert "full name" in live_stack.texts(sender_id, "yes")
     assert "email" in live_stack.texts(sender_id, "Piotr Nowak")
     assert "none of its details" in live_stack.texts(sender_id, "cancel")
-    listed = subprocess.run(
-        [sys.executable, "-m", "bot", "requests", "list", "--json"],
-        cwd=ROOT,
-        env=live_stack.env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert all(not r["sender_id"].endswith(sender_id) for r in json.loads(listed.stdout))
+    assert all(not r["sender_id"].endswith(sender_id) for r in listed_requests(live_stack))
     assert "metaiodobenzylguanidine" in live_stack.texts(sender_id, "what is mibg?")
 
 

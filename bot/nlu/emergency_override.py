@@ -8,17 +8,16 @@ missed emergency could cost a life. The phrases are matched on lower-cased spaCy
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Type
+from typing import List
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
-from rasa.nlu.utils.spacy_utils import SpacyModel, SpacyNLP
-from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, TEXT
+from rasa.nlu.utils.spacy_utils import SpacyModel
+from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
+
+from bot.nlu.rule_component import SpacyRuleComponent, override_intent
 
 EMERGENCY_INTENT = "emergency"
 
@@ -82,58 +81,26 @@ EMERGENCY_PHRASES: List[str] = [
 ]
 
 
-def build_matcher(nlp: Language) -> PhraseMatcher:
-    """A case-insensitive phrase matcher for ``EMERGENCY_PHRASES``."""
-    matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
-    matcher.add(EMERGENCY_INTENT, [nlp.make_doc(phrase) for phrase in EMERGENCY_PHRASES])
-    return matcher
-
-
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False, model_from="SpacyNLP"
 )
-class EmergencyIntentOverride(GraphComponent):
+class EmergencyIntentOverride(SpacyRuleComponent):
     """Sets the intent to ``emergency`` (confidence 1.0) when an emergency phrase is present.
 
     Put it after the intent classifier and before the ``FallbackClassifier``.
     """
 
-    def __init__(self, config: Dict[str, Any]) -> None:
-        self._config = config
-        self._matcher: Optional[PhraseMatcher] = None
-
-    @classmethod
-    def required_components(cls) -> List[Type]:
-        return [SpacyNLP]
-
     @staticmethod
-    def get_default_config() -> Dict[str, Any]:
-        return {}
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> EmergencyIntentOverride:
-        return cls(config)
+    def build_matcher(nlp: Language) -> PhraseMatcher:
+        """A case-insensitive phrase matcher for ``EMERGENCY_PHRASES``."""
+        matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
+        matcher.add(EMERGENCY_INTENT, [nlp.make_doc(phrase) for phrase in EMERGENCY_PHRASES])
+        return matcher
 
     def process(self, messages: List[Message], model: SpacyModel) -> List[Message]:
-        nlp = model.model
-        if self._matcher is None:
-            self._matcher = build_matcher(nlp)
+        matcher = self.matcher(model)
         for message in messages:
             text = message.get(TEXT) or ""
-            if text.startswith("/") or not self._matcher(nlp.make_doc(text)):
-                continue
-            override = {INTENT_NAME_KEY: EMERGENCY_INTENT, "confidence": 1.0}
-            ranking = [
-                entry
-                for entry in message.get(INTENT_RANKING_KEY) or []
-                if entry.get(INTENT_NAME_KEY) != EMERGENCY_INTENT
-            ]
-            message.set(INTENT, override, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, [override] + ranking, add_to_output=True)
+            if not text.startswith("/") and matcher(model.model.make_doc(text)):
+                override_intent(message, EMERGENCY_INTENT)
         return messages

@@ -10,14 +10,11 @@ the canonical key, so no synonym mapper is needed downstream.
 from __future__ import annotations
 
 import difflib
-from typing import Any, Dict, List, Optional, Type
+from typing import Any, Dict, List
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
-from rasa.nlu.utils.spacy_utils import SpacyModel, SpacyNLP
+from rasa.nlu.utils.spacy_utils import SpacyModel
 from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from spacy.language import Language
@@ -25,6 +22,7 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 
 from bot.content.tumours import FUZZY_WORDS, SYNONYMS
+from bot.nlu.rule_component import RuleComponent, SpacyRuleComponent, override_intent
 
 ENTITY_NAME = "tumour"
 #: How close a word must be to a known tumour word to count as a typo of it.
@@ -78,38 +76,18 @@ def _entity(start: int, end: int, key: str) -> Dict[str, Any]:
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False, model_from="SpacyNLP"
 )
-class TumourEntityExtractor(GraphComponent, EntityExtractorMixin):
+class TumourEntityExtractor(SpacyRuleComponent, EntityExtractorMixin):
     """Finds tumour names with a spaCy ``PhraseMatcher`` plus a typo-tolerant close match."""
 
-    def __init__(self, config: Dict[str, Any]) -> None:
-        self._config = config
-        self._matcher: Optional[PhraseMatcher] = None
-
-    @classmethod
-    def required_components(cls) -> List[Type]:
-        return [SpacyNLP]
-
     @staticmethod
-    def get_default_config() -> Dict[str, Any]:
-        return {}
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> TumourEntityExtractor:
-        return cls(config)
+    def build_matcher(nlp: Language) -> PhraseMatcher:
+        return build_matcher(nlp)
 
     def process(self, messages: List[Message], model: SpacyModel) -> List[Message]:
-        nlp = model.model
-        if self._matcher is None:
-            self._matcher = build_matcher(nlp)
+        matcher = self.matcher(model)
         for message in messages:
             text = message.get(TEXT) or ""
-            entities = self.add_extractor_name(find_tumours(nlp.make_doc(text), self._matcher))
+            entities = self.add_extractor_name(find_tumours(model.model.make_doc(text), matcher))
             message.set(ENTITIES, message.get(ENTITIES, []) + entities, add_to_output=True)
         return messages
 
@@ -119,7 +97,7 @@ BARE_MENTION_MAX_EXTRA_CHARS = 12
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class BareTumourIntent(GraphComponent):
+class BareTumourIntent(RuleComponent):
     """Reads a message that is little more than a tumour name as ``ask_tumour``.
 
     Patients often type just "pheo" or "neuroblastoma?". Bag-of-words classifiers have too
@@ -127,22 +105,9 @@ class BareTumourIntent(GraphComponent):
     question is clear. Put it after the intent classifier and before the ``FallbackClassifier``.
     """
 
-    def __init__(self, config: Dict[str, Any]) -> None:
-        self._config = config
-
     @staticmethod
     def get_default_config() -> Dict[str, Any]:
         return {"intent": "ask_tumour"}
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> BareTumourIntent:
-        return cls(config)
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
@@ -151,12 +116,6 @@ class BareTumourIntent(GraphComponent):
             if text.startswith("/") or not tumours:
                 continue
             named = sum(e["end"] - e["start"] for e in tumours)
-            if len(text) - named > BARE_MENTION_MAX_EXTRA_CHARS:
-                continue
-            intent = {"name": self._config["intent"], "confidence": 1.0}
-            ranking = [
-                i for i in message.get("intent_ranking") or [] if i["name"] != intent["name"]
-            ]
-            message.set("intent", intent, add_to_output=True)
-            message.set("intent_ranking", [intent] + ranking, add_to_output=True)
+            if len(text) - named <= BARE_MENTION_MAX_EXTRA_CHARS:
+                override_intent(message, self._config["intent"])
         return messages

@@ -1,0 +1,73 @@
+"""Plumbing shared by our rule-based (untrained) Rasa components.
+
+Rasa 3.6 graph components need the same constructor, default config and ``create`` boilerplate;
+the spaCy ones also build their ``PhraseMatcher`` once, from the vocabulary of the pipeline that
+``SpacyNLP`` loaded, the first time a message arrives.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Type
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.utils.spacy_utils import SpacyModel, SpacyNLP
+from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY
+from rasa.shared.nlu.training_data.message import Message
+from spacy.language import Language
+from spacy.matcher import PhraseMatcher
+
+
+class RuleComponent(GraphComponent):
+    """A component with nothing to train: config in, messages processed."""
+
+    def __init__(self, config: Dict[str, Any]) -> None:
+        self._config = config
+
+    @staticmethod
+    def get_default_config() -> Dict[str, Any]:
+        return {}
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> RuleComponent:
+        return cls(config)
+
+
+class SpacyRuleComponent(RuleComponent):
+    """A rule component that matches phrases with spaCy on the pipeline ``SpacyNLP`` loaded."""
+
+    def __init__(self, config: Dict[str, Any]) -> None:
+        super().__init__(config)
+        self._matcher: Optional[PhraseMatcher] = None
+
+    @classmethod
+    def required_components(cls) -> List[Type]:
+        return [SpacyNLP]
+
+    @staticmethod
+    def build_matcher(nlp: Language) -> PhraseMatcher:
+        raise NotImplementedError
+
+    def matcher(self, model: SpacyModel) -> PhraseMatcher:
+        if self._matcher is None:
+            self._matcher = self.build_matcher(model.model)
+        return self._matcher
+
+
+def override_intent(message: Message, name: str) -> None:
+    """Make ``name`` the message's intent with confidence 1.0, first in the ranking."""
+    intent = {INTENT_NAME_KEY: name, "confidence": 1.0}
+    ranking = [
+        entry
+        for entry in message.get(INTENT_RANKING_KEY) or []
+        if entry.get(INTENT_NAME_KEY) != name
+    ]
+    message.set(INTENT, intent, add_to_output=True)
+    message.set(INTENT_RANKING_KEY, [intent] + ranking, add_to_output=True)
