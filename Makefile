@@ -13,6 +13,7 @@ export DATABASE_URL ?= sqlite:///var/requests.db
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 export RASA_TELEMETRY_ENABLED ?= false
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
+export PYTHONWARNINGS ?= ignore::DeprecationWarning
 
 VENV := .venv
 PY := $(VENV)/bin/python

@@ -75,7 +75,11 @@ def score(
 
 
 async def _predict(model: Path, texts: List[str]) -> List[str]:
+    import structlog
     from rasa.core.agent import Agent
+
+    # Rasa's structlog prints every parse at debug level; only warnings matter here.
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
 
     agent = Agent.load(str(model))
     predicted = []
