@@ -16,7 +16,6 @@ import os
 import sys
 import time
 import urllib.request
-from pathlib import Path
 from typing import List, Optional
 
 from bot import settings
@@ -157,9 +156,8 @@ def cmd_serve_rasa(args: argparse.Namespace) -> int:
     # Sanic's default body limit is 100 MB; a chat message never needs more than this.
     env.setdefault("SANIC_REQUEST_MAX_SIZE", "65536")
     settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
-    rasa = str(Path(sys.executable).with_name("rasa"))
     argv = [
-        rasa,
+        "rasa",
         "run",
         "--model",
         args.model,
@@ -172,8 +170,16 @@ def cmd_serve_rasa(args: argparse.Namespace) -> int:
         "--cors",
         *config.cors_origins,
     ]
-    os.execve(rasa, argv, env)
-    return 0  # not reached
+    os.environ.update(env)
+    # Rasa runs in this process, with the measured fixes of bot/speedups.py applied first.
+    from bot import speedups
+
+    speedups.apply()
+    from rasa.__main__ import main as rasa_main
+
+    sys.argv = argv
+    rasa_main()
+    return 0
 
 
 def cmd_wait_ready(args: argparse.Namespace) -> int:
