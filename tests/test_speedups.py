@@ -47,3 +47,24 @@ def test_event_types_resolve_as_before() -> None:
 def test_apply_names_and_order() -> None:
     assert list(speedups.SPEEDUPS)[0] == "skops-first"  # before TensorFlow is imported
     assert speedups.apply(["skops-first"]) == ["skops-first"]
+
+
+async def test_sqlite_tracker_store_keeps_its_connections(tmp_path) -> None:
+    import rasa.core.tracker_store as tracker_store
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from sqlalchemy.pool import QueuePool
+
+    original = tracker_store.create_engine_kwargs
+    speedups.sqlite_pool()
+    try:
+        store = tracker_store.SQLTrackerStore(
+            Domain.empty(), host=f"sqlite:///{tmp_path / 'tracker.db'}"
+        )
+        assert isinstance(store.engine.pool, QueuePool)
+        tracker = DialogueStateTracker.from_events("s1", [UserUttered("hello")])
+        await store.save(tracker)
+        retrieved = await store.retrieve("s1")
+        assert [e.text for e in retrieved.events if isinstance(e, UserUttered)] == ["hello"]
+    finally:
+        tracker_store.create_engine_kwargs = original
