@@ -111,6 +111,8 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
         RASA_TELEMETRY_ENABLED="false",
         CORS_ORIGINS=f"http://localhost:{web_port},http://127.0.0.1:{web_port}",
         SANIC_HOST="127.0.0.1",  # the action server listens on loopback only
+        # Longer than Rasa's 15 s aiohttp pool: Sanic's default 5 s drops calls under load.
+        SANIC_KEEP_ALIVE_TIMEOUT="120",
     )
     subprocess.run(
         [sys.executable, "-m", "bot", "db", "upgrade"],
