@@ -1,0 +1,59 @@
+"""Start ``rasa`` with speed-ups applied in-process, as ``python -m bot serve-rasa`` does.
+
+``python -m bench.launch --deployed -- /path/to/rasa run ...`` applies every speed-up of
+``bot/speedups.py`` (what ``serve-rasa`` applies in production), then runs Rasa's own command
+line with the remaining arguments; the benchmark serves our bot this way, so it measures the bot
+as deployed while still passing its own ports, channel and ``--enable-api``.
+
+``--speedup NAME`` (repeatable) applies single ones instead, for the what-if runs
+(``bench.variants``): the names of ``bot.speedups.SPEEDUPS`` (skops-first, cached-schema,
+sqlite-wal, sqlite-pool, event-type-cache; see that module for what each fixes and why), and
+``no-validation``, a benchmark-only upper bound that skips the validation of action-server
+answers altogether (never for production: a malformed answer would then fail later and less
+clearly).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Callable, Dict, List, Optional
+
+from bot import speedups
+
+
+def no_validation() -> None:
+    from rasa.core.actions.action import RemoteAction
+
+    RemoteAction._validate_action_result = lambda self, result: True
+
+
+#: In the order they must be applied (bot.speedups' order: skops before TensorFlow is imported).
+SPEEDUPS: Dict[str, Callable[[], None]] = {**speedups.SPEEDUPS, "no-validation": no_validation}
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if "--" not in argv:
+        raise SystemExit(
+            "usage: python -m bench.launch [--deployed] [--speedup NAME ...] -- RASA ..."
+        )
+    split = argv.index("--")
+    parser = argparse.ArgumentParser(prog="python -m bench.launch")
+    parser.add_argument("--deployed", action="store_true", help="bot.speedups.apply(), all of them")
+    parser.add_argument("--speedup", action="append", choices=sorted(SPEEDUPS), default=[])
+    args = parser.parse_args(argv[:split])
+    if args.deployed:
+        speedups.apply()
+    for name in SPEEDUPS:
+        if name in args.speedup:
+            SPEEDUPS[name]()
+    from rasa.__main__ import main as rasa_main
+
+    sys.argv = ["rasa", *argv[split + 2 :]]  # drop "--" and the rasa script's path
+    rasa_main()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
