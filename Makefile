@@ -41,7 +41,7 @@ venv: $(VENV)/.complete
 
 $(SPACY_MODEL): bot/nlu/spacy_model.py | $(VENV)/.complete
 	@echo "==> saving the blank English spaCy pipeline to var/spacy-en"
-	@$(PY) -m bot.nlu.spacy_model var/spacy-en >/dev/null
+	@$(PY) -m bot.nlu.spacy_model var/spacy-en >/dev/null && touch $@
 
 $(NODE_MODULES): package.json package-lock.json
 	@echo "==> installing front-end packages from npm (socket.io-client)"
