@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Callable, Dict, List, Optional
 
-from bot import speedups
+from bot import serving, settings, speedups
 
 
 def no_validation() -> None:
@@ -30,6 +31,12 @@ def no_validation() -> None:
 
 #: In the order they must be applied (bot.speedups' order: skops before TensorFlow is imported).
 SPEEDUPS: Dict[str, Callable[[], None]] = {**speedups.SPEEDUPS, "no-validation": no_validation}
+
+
+def _option(args: List[str], name: str) -> str:
+    if name not in args or args.index(name) + 1 >= len(args):
+        raise SystemExit(f"bench.launch --deployed needs {name} in the rasa arguments")
+    return args[args.index(name) + 1]
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -43,14 +50,19 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--deployed", action="store_true", help="bot.speedups.apply(), all of them")
     parser.add_argument("--speedup", action="append", choices=sorted(SPEEDUPS), default=[])
     args = parser.parse_args(argv[:split])
+    rasa_args = argv[split + 2 :]  # drop "--" and the rasa script's path
     if args.deployed:
-        speedups.apply()
+        speedups.prepare(Path(_option(rasa_args, "--model")))
+        # Workers and lock store from RASA_WORKERS / LOCK_STORE_URL, as serve-rasa reads them.
+        endpoints = Path(_option(rasa_args, "--endpoints"))
+        derived, _workers = serving.configure(endpoints, settings.VAR_DIR)
+        rasa_args[rasa_args.index("--endpoints") + 1] = str(derived)
     for name in SPEEDUPS:
         if name in args.speedup:
             SPEEDUPS[name]()
     from rasa.__main__ import main as rasa_main
 
-    sys.argv = ["rasa", *argv[split + 2 :]]  # drop "--" and the rasa script's path
+    sys.argv = ["rasa", *rasa_args]
     rasa_main()
     return 0
 

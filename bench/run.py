@@ -78,11 +78,17 @@ def main(argv: List[str] | None = None) -> int:
             action = stack.start_action_server(Path(tmp), env)
             try:
                 for bot in bots.values():
+                    extra_env: Dict[str, str] = {}
+                    if bot.deployed_speedups:
+                        extra_env, serving = stack.scale_out_env(dict(os.environ))
+                        result["bots"][bot.name]["serving"] = serving
+                        print(f"NOTE: {serving}", file=sys.stderr)
                     result["bots"][bot.name].update(
                         measure(
                             Target(
                                 bot.name,
                                 bot.model,
+                                extra_env=extra_env,
                                 prefix=stack.AS_DEPLOYED if bot.deployed_speedups else None,
                             ),
                             plan,
@@ -103,6 +109,8 @@ def main(argv: List[str] | None = None) -> int:
     for note in plan.notes:
         print(f"NOTE: {note}")
     for name, bot_result in result["bots"].items():
+        if "serving" in bot_result:
+            print(f"NOTE: {bot_result['serving']}")
         train = bot_result["train"]
         if train["reused"]:
             when = train["trained_utc"] or "unknown"

@@ -51,9 +51,48 @@ def base_env(environ: Dict[str, str]) -> Dict[str, str]:
             "RASA_PORT",
             "ACTION_PORT",
             "TRACKER_DATABASE_URL",
+            "RASA_WORKERS",
+            "LOCK_STORE_URL",
+            "LOCK_STORE_PREFIX",
         ):
             del env[name]
     return env
+
+
+def redis_answers(url: str, timeout_s: float = 2.0) -> bool:
+    """Whether a Redis server answers PING at ``url`` (redis://host:port/db)."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname, parts.port or 6379), timeout_s) as conn:
+            conn.sendall(b"PING\r\n")
+            return conn.recv(64).startswith((b"+PONG", b"-NOAUTH"))
+    except OSError:
+        return False
+
+
+def scale_out_env(environ: Dict[str, str]) -> tuple[Dict[str, str], str]:
+    """How ours is served: ``BENCH_WORKERS`` (default 2) workers sharing a Redis lock store.
+
+    That is the production setting of docs/performance.md (``RASA_WORKERS`` and
+    ``LOCK_STORE_URL`` for ``serve-rasa``). Without Redis at ``BENCH_REDIS_URL`` (default
+    redis://127.0.0.1:6379/1) ours runs with one worker, and the returned note says so.
+    """
+    workers = int(environ.get("BENCH_WORKERS", "2"))
+    url = environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/1")
+    if workers <= 1:
+        return {"RASA_WORKERS": "1"}, "ours: 1 worker (BENCH_WORKERS=1)"
+    if not redis_answers(url):
+        return {"RASA_WORKERS": "1"}, f"ours: 1 worker, no Redis answered at {url}"
+    env = {
+        "RASA_WORKERS": str(workers),
+        "LOCK_STORE_URL": url,
+        # Letters and digits only; keeps these locks apart from anyone else's on this Redis.
+        "LOCK_STORE_PREFIX": f"bench{uuid.uuid4().hex[:8]}",
+    }
+    return env, f"ours: {workers} workers sharing a Redis lock store ({url})"
 
 
 def start_action_server(tmp: Path, env: Dict[str, str], log_name: str = "actions") -> procs.Server:

@@ -90,6 +90,25 @@ VARIANTS: Tuple[Variant, ...] = (
         "config.yml + endpoints.yml with bot/speedups.py, as `python -m bot serve-rasa` runs it",
         deployed=True,
     ),
+    Variant(
+        "as deployed, 2 workers",
+        "as deployed with SANIC_WORKERS=2 and a Redis lock store",
+        deployed=True,
+        workers=2,
+        redis_lock=True,
+    ),
+    Variant(
+        "as deployed, long",
+        "as deployed, 200 conversations 20 at a time (~30 s): attach a sampling profiler",
+        deployed=True,
+        phases=(LoadPhase("20 concurrent, long", concurrency=20, conversations=200),),
+    ),
+    Variant(
+        "as deployed, cProfile",
+        "as deployed, under cProfile: where the time goes now",
+        deployed=True,
+        profile=True,
+    ),
     Variant("in-memory tracker", "no tracker_store: what the SQL store costs", tracker="memory"),
     Variant("postgres tracker", "SQL tracker store on PostgreSQL, 1 worker", tracker="postgres"),
     Variant(
@@ -208,7 +227,7 @@ def write_endpoints(variant: Variant, directory: Path) -> Path:
     endpoints = yaml.safe_load((prepare.ROOT / "endpoints.yml").read_text(encoding="utf-8"))
     if variant.tracker == "memory":
         endpoints.pop("tracker_store", None)
-    if variant.redis_lock:
+    if variant.redis_lock and not variant.deployed:  # deployed: serve-rasa's LOCK_STORE_URL
         endpoints["lock_store"] = {
             "type": "redis",
             "url": "127.0.0.1",
@@ -322,6 +341,14 @@ def run_variant(
     steps.set_description(f"{variant.name}: model")
     model, trained = variant_model(variant, env, reuse, plan.sample_interval_s)
     extra_env = {"SANIC_WORKERS": str(variant.workers)}
+    if variant.deployed:
+        # As serve-rasa is configured: RASA_WORKERS, and LOCK_STORE_URL for several workers.
+        extra_env = {"RASA_WORKERS": str(variant.workers)}
+        if variant.redis_lock:
+            extra_env.update(
+                LOCK_STORE_URL="redis://127.0.0.1:6379/1",
+                LOCK_STORE_PREFIX=f"bench{uuid.uuid4().hex[:8]}",
+            )
     prefix: List[str] = [sys.executable]
     profile_path = directory / "server.prof"
     if variant.profile:

@@ -16,9 +16,10 @@ import os
 import sys
 import time
 import urllib.request
+from pathlib import Path
 from typing import List, Optional
 
-from bot import settings
+from bot import serving, settings
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -156,6 +157,12 @@ def cmd_serve_rasa(args: argparse.Namespace) -> int:
     # Sanic's default body limit is 100 MB; a chat message never needs more than this.
     env.setdefault("SANIC_REQUEST_MAX_SIZE", "65536")
     settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
+    os.environ.update(env)
+    try:
+        endpoints, _workers = serving.configure(Path("endpoints.yml"), settings.VAR_DIR)
+    except serving.ServingError as error:
+        print(f"serve-rasa: {error}", file=sys.stderr)
+        return 2
     argv = [
         "rasa",
         "run",
@@ -166,15 +173,14 @@ def cmd_serve_rasa(args: argparse.Namespace) -> int:
         "--credentials",
         "credentials.yml",
         "--endpoints",
-        "endpoints.yml",
+        str(endpoints),
         "--cors",
         *config.cors_origins,
     ]
-    os.environ.update(env)
     # Rasa runs in this process, with the measured fixes of bot/speedups.py applied first.
     from bot import speedups
 
-    speedups.apply()
+    speedups.prepare(Path(args.model))
     from rasa.__main__ import main as rasa_main
 
     sys.argv = argv

@@ -8,7 +8,8 @@ Rasa's behaviour; none skips a check:
   stored with skops).
 - ``cached_action_schema``: Rasa checks the JSON *schema* of action-server answers against the
   meta-schema on every custom-action call (``jsonschema.validate``), more than half of the
-  server's CPU in a form. The validator is now built once; every answer is still validated.
+  server's CPU in a form. The schema is now compiled once to Python code (fastjsonschema);
+  every answer is still validated, and one it refuses goes through Rasa's own check.
 - ``sqlite_wal``: the SQL tracker store commits with two fsyncs per message on SQLite while it
   blocks the event loop; WAL with ``synchronous=NORMAL`` keeps durability across crashes of the
   process and costs a fraction.
@@ -17,43 +18,138 @@ Rasa's behaviour; none skips a check:
   connection pool keeps them open (PostgreSQL already gets one from Rasa).
 - ``event_type_cache``: Rasa walks every ``Event`` subclass for every event it loads from the
   tracker store; the type-name lookup is now remembered.
+- ``tracker_cache``: the SQL tracker store reloaded and re-parsed the whole session and counted
+  it again on every message; ``bot.tracker_cache`` keeps the events between messages and checks
+  them against the database's newest event id.
+- ``sequential_graph``: Rasa runs the NLU pipeline and the policies as a dask graph on every
+  message and for every predicted action; dask's scheduler cost more than our components. The
+  same nodes now run in dependency order in plain Python, with the same inputs and results.
 """
 
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable, Dict, List
+import json
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from bot import tf_free
 
 
 def skops_first() -> None:
     import skops.io  # noqa: F401
 
 
+_DRAFT_07 = "http://json-schema.org/draft-07/schema#"
+
+
 @functools.lru_cache(maxsize=1)
-def _action_response_validator() -> Any:
-    import jsonschema
+def _action_response_validator() -> Callable[[Dict[str, Any]], None]:
+    """Rasa's action-answer schema as compiled Python (fastjsonschema), built once.
+
+    The schema uses only type, properties, patternProperties, items, required, const and
+    oneOf, which mean the same in draft-07 as in the 2020-12 draft jsonschema applies. Each
+    event must match exactly one of 23 ``oneOf`` alternatives, and every alternative fixes
+    ``event`` (a required string) to a different constant, so an event matches the ``oneOf``
+    exactly when it matches the alternative named by its ``event``. Checking only that one
+    is the same test without trying (and failing) the other 22 for every event.
+    """
+    import fastjsonschema
     from rasa.core.actions.action import RemoteAction
 
-    schema = RemoteAction.action_response_format_spec()
-    validator_class = jsonschema.validators.validator_for(schema)
-    validator_class.check_schema(schema)  # once, instead of once per call
-    return validator_class(schema)
+    spec = RemoteAction.action_response_format_spec()
+    item = dict(spec["properties"]["events"]["items"])
+    alternatives = item.pop("oneOf")
+    by_event = {
+        alternative["properties"]["event"]["const"]: fastjsonschema.compile(
+            {"$schema": _DRAFT_07, "allOf": [item, alternative]}
+        )
+        for alternative in alternatives
+    }
+    if len(by_event) != len(alternatives):
+        raise RuntimeError("Rasa's event schemas no longer have distinct `event` constants")
+    outer = json.loads(json.dumps(spec))
+    outer["properties"]["events"]["items"] = {"type": "object"}
+    check_outer = fastjsonschema.compile({"$schema": _DRAFT_07, **outer})
+
+    def validate(result: Dict[str, Any]) -> None:
+        check_outer(result)
+        for event in result.get("events") or ():
+            by_event[event["event"]](event)  # KeyError for an unknown event: refused
+
+    return validate
 
 
 def cached_action_schema() -> None:
-    import jsonschema
     from rasa.core.actions.action import RemoteAction
 
     original = RemoteAction._validate_action_result
 
     def validate(self: RemoteAction, result: Dict[str, Any]) -> bool:
         try:
-            _action_response_validator().validate(result)
-        except jsonschema.ValidationError:
-            return original(self, result)  # Rasa's own error handling and message
+            _action_response_validator()(result)
+        except Exception:  # noqa: BLE001 - anything odd goes to Rasa's own check
+            return original(self, result)  # Rasa's error handling and message
         return True
 
     RemoteAction._validate_action_result = validate
+
+
+def _sentence_row(message: Any) -> Any:
+    """One message's sentence features, sparse then dense in Rasa's order, as a CSR row.
+
+    Built from the coordinates directly: scipy's ``hstack`` goes through COO blocks and was
+    most of the classifier's time for a single row. ``None`` when a feature has more than one
+    row (never for sentence features), so the caller falls back to Rasa's code.
+    """
+    import numpy as np
+    from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, TEXT
+    from scipy.sparse import csr_matrix
+
+    sentence = [
+        f for f in message.features if f.attribute == TEXT and f.type == FEATURE_TYPE_SENTENCE
+    ]
+    ordered = [f for f in sentence if f.is_sparse()] + [f for f in sentence if f.is_dense()]
+    columns, values, width = [], [], 0
+    for feature in ordered:
+        matrix = feature.features
+        if matrix.shape[0] != 1:
+            return None
+        if feature.is_sparse():
+            coo = matrix.tocoo()
+            columns.append(coo.col.astype(np.int64) + width)
+            values.append(coo.data.astype(np.float64))
+        else:
+            row = np.asarray(matrix, dtype=np.float64).reshape(-1)
+            columns.append(np.arange(row.size, dtype=np.int64) + width)
+            values.append(row)
+        width += matrix.shape[1]
+    data = np.concatenate(values) if values else np.zeros(0)
+    indices = np.concatenate(columns) if columns else np.zeros(0, dtype=np.int64)
+    return csr_matrix((data, indices, [0, data.size]), shape=(1, width))
+
+
+def sentence_features_only() -> None:
+    from rasa.nlu.classifiers.logistic_regression_classifier import (
+        LogisticRegressionClassifier,
+    )
+    from scipy.sparse import vstack
+
+    original = LogisticRegressionClassifier._create_X
+
+    def create_x(self: Any, messages: List[Any]) -> Any:
+        rows = [_sentence_row(message) for message in messages]
+        if not rows or any(row is None for row in rows):
+            return original(self, messages)
+        return rows[0] if len(rows) == 1 else vstack(rows, format="csr")
+
+    LogisticRegressionClassifier._create_X = create_x
+
+
+def action_client() -> None:
+    from bot import action_client as client
+
+    client.install()
 
 
 def sqlite_wal() -> None:
@@ -101,6 +197,68 @@ def event_type_cache() -> None:
     Event.resolve_by_type = staticmethod(resolve_by_type)
 
 
+def tracker_cache() -> None:
+    from bot import tracker_cache as cache
+
+    cache.install()
+
+
+def _graph_plan(runner: Any, targets: Tuple[str, ...]) -> List[str]:
+    """The nodes ``targets`` need, each after the nodes it needs (computed once per runner)."""
+    plans = runner.__dict__.setdefault("_mibg_plans", {})
+    plan = plans.get(targets)
+    if plan is None:
+        nodes = runner._graph_schema.nodes
+        plan, seen = [], set()
+
+        def visit(name: str) -> None:
+            if name in seen or name not in nodes:
+                return
+            seen.add(name)
+            for needed in nodes[name].needs.values():
+                visit(needed)
+            plan.append(name)
+
+        for target in targets:
+            visit(target)
+        plans[targets] = plan
+    return plan
+
+
+def sequential_graph() -> None:
+    from rasa.engine.exceptions import GraphRunError
+    from rasa.engine.runner.dask import DaskGraphRunner
+
+    def run(
+        self: DaskGraphRunner,
+        inputs: Optional[Dict[str, Any]] = None,
+        targets: Optional[List[str]] = None,
+    ) -> Dict[str, Any]:
+        run_targets = tuple(targets if targets else self._graph_schema.target_names)
+        nodes = self._graph_schema.nodes
+        # As in a dask graph: an input is the tuple (name, value), and replaces a node of that
+        # name; a string input that names a node is refused, as DaskGraphRunner refuses it.
+        results: Dict[str, Any] = {}
+        for name, value in (inputs or {}).items():
+            if isinstance(value, str) and value in nodes:
+                raise GraphRunError(f"Input value '{value}' clashes with a node name.")
+            results[name] = (name, value)
+        try:
+            for name in _graph_plan(self, run_targets):
+                if name in results:
+                    continue
+                needs = nodes[name].needs.values()
+                # A name that resolves to nothing is passed as the bare name, as dask does.
+                results[name] = self._instantiated_nodes[name](
+                    *[results.get(needed, needed) for needed in needs]
+                )
+        except RuntimeError as e:
+            raise GraphRunError("Error running runner.") from e
+        return dict(results[target] for target in run_targets)
+
+    DaskGraphRunner.run = run
+
+
 #: In the order they must be applied (skops before anything imports TensorFlow).
 SPEEDUPS: Dict[str, Callable[[], None]] = {
     "skops-first": skops_first,
@@ -108,7 +266,25 @@ SPEEDUPS: Dict[str, Callable[[], None]] = {
     "sqlite-wal": sqlite_wal,
     "sqlite-pool": sqlite_pool,
     "event-type-cache": event_type_cache,
+    "tracker-cache": tracker_cache,
+    "sequential-graph": sequential_graph,
+    "sentence-features-only": sentence_features_only,
+    "action-client": action_client,
 }
+
+
+def prepare(model: Path) -> List[str]:
+    """Everything ``serve-rasa`` does to its process before Rasa starts; returns what it did.
+
+    TensorFlow is left out when the model does not need it (``bot.tf_free``), then every
+    speed-up above is applied.
+    """
+    done = []
+    if tf_free.wanted(model):
+        tf_free.install()
+        tf_free.arm_after_model_load()
+        done.append("tf-free")
+    return done + apply()
 
 
 def apply(names: List[str] | None = None) -> List[str]:

@@ -403,7 +403,14 @@
     socket = {}; // placeholder while the client library loads
     showStatus(T.connecting);
     loadSocketIo(function () {
-      socket = window.io(config.serverUrl, { path: config.socketPath, withCredentials: false });
+      // Websocket first: one connection stays on one Rasa worker (RASA_WORKERS > 1 needs no
+      // sticky sessions). Long polling only where websockets are blocked.
+      socket = window.io(config.serverUrl, {
+        path: config.socketPath,
+        withCredentials: false,
+        transports: ["websocket", "polling"],
+        tryAllTransports: true,
+      });
       socket.on("connect", function () {
         everConnected = true;
         failures = 0;

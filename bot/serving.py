@@ -1,0 +1,93 @@
+"""How many Rasa worker processes to run, and the lock store that lets them share conversations.
+
+Rasa's server handles messages in one Python process (one core). ``RASA_WORKERS=N`` starts N
+Sanic worker processes on the same port. Workers must agree on who is handling which
+conversation, which Rasa does with its lock store; the in-memory one cannot be shared, so Rasa
+silently falls back to one worker without another. ``LOCK_STORE_URL`` (``redis://host:port/db``,
+``rediss://`` for TLS, ``redis://:password@host...``) adds Rasa's Redis lock store to the
+endpoints Rasa reads; ``LOCK_STORE_PREFIX`` (letters and digits, default ``mibg``) keeps our
+keys apart on a shared Redis.
+
+Defaults: one worker, no Redis (``make run`` needs nothing but the SQLite files). Several
+workers need the lock store; asking for them without one is refused rather than quietly
+ignored. With several workers, socket.io clients must use the websocket transport or the load
+balancer must keep sessions sticky (the widget connects by websocket first; docs/channels.md).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any, Dict, Tuple
+from urllib.parse import urlsplit
+
+import yaml
+
+
+class ServingError(ValueError):
+    """The worker or lock-store settings cannot work together."""
+
+
+def worker_count() -> int:
+    value = os.environ.get("RASA_WORKERS", "").strip() or "1"
+    if not value.isdigit() or int(value) < 1:
+        raise ServingError(f"RASA_WORKERS must be a whole number >= 1, not {value!r}")
+    return int(value)
+
+
+def redis_lock_store(url: str, prefix: str) -> Dict[str, Any]:
+    """The ``lock_store`` section of endpoints.yml for ``url`` (Rasa 3.6's RedisLockStore)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("redis", "rediss") or not parts.hostname:
+        raise ServingError("LOCK_STORE_URL must look like redis://host:6379/1")
+    if not re.fullmatch(r"[A-Za-z0-9]+", prefix):
+        raise ServingError("LOCK_STORE_PREFIX may hold letters and digits only")
+    db = parts.path.strip("/") or "0"
+    if not db.isdigit():
+        raise ServingError("the database in LOCK_STORE_URL must be a number (redis://host/1)")
+    section: Dict[str, Any] = {
+        "type": "redis",
+        "url": parts.hostname,
+        "port": parts.port or 6379,
+        "db": int(db),
+        "key_prefix": prefix,
+        "use_ssl": parts.scheme == "rediss",
+    }
+    if parts.password:
+        section["password"] = parts.password
+    return section
+
+
+def configure(endpoints: Path, var_dir: Path) -> Tuple[Path, int]:
+    """The endpoints file and worker count to start Rasa with; sets ``SANIC_WORKERS``.
+
+    Without ``LOCK_STORE_URL`` this is ``endpoints`` itself and one worker. With it, a copy
+    with the Redis lock store is written to ``var_dir`` (Rasa still fills in its ``${...}``).
+    """
+    workers = worker_count()
+    url = os.environ.get("LOCK_STORE_URL", "").strip()
+    if not url:
+        if workers > 1:
+            raise ServingError(
+                f"RASA_WORKERS={workers} needs a shared lock store: set LOCK_STORE_URL "
+                "(redis://host:6379/1), or use one worker"
+            )
+        os.environ["SANIC_WORKERS"] = "1"
+        return endpoints, 1
+    prefix = os.environ.get("LOCK_STORE_PREFIX", "").strip() or "mibg"
+    data = yaml.safe_load(endpoints.read_text(encoding="utf-8")) or {}
+    data["lock_store"] = redis_lock_store(url, prefix)
+    var_dir.mkdir(parents=True, exist_ok=True)
+    derived = var_dir / f"{endpoints.stem}.lock-store.yml"
+    derived.touch(mode=0o600)  # may hold the Redis password
+    derived.chmod(0o600)
+    derived.write_text(
+        "# Written by bot/serving.py from "
+        + endpoints.name
+        + " and LOCK_STORE_URL.\n"
+        + yaml.safe_dump(data, sort_keys=False),
+        encoding="utf-8",
+    )
+    os.environ["SANIC_WORKERS"] = str(workers)
+    return derived, workers

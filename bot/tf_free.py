@@ -1,0 +1,238 @@
+"""Serve a model without loading TensorFlow, when none of its components needs it.
+
+Rasa 3.6 imports TensorFlow on every start: ``rasa.core.actions.action`` pulls in the policy
+module tree (TED, UnexpecTED), the recipe registers DIET and the ResponseSelector, and spaCy's
+``thinc`` probes for it. TensorFlow then holds about 500 MiB of the ~650 MiB a server process
+uses and 3-4 s of its start, although our model (spaCy tokens, count vectors, logistic
+regression, RulePolicy) never calls it.
+
+``install()`` puts an import hook in front of Python's finders that answers every import of
+``tensorflow``, ``keras`` and TensorFlow's add-on packages with a placeholder module. The
+placeholders let Rasa's modules *define* their TensorFlow classes (base classes, decorators,
+type hints) and fail loudly the moment anything tries to *use* TensorFlow: a call made after
+:func:`arm` raises :class:`TensorFlowNotLoaded`. Before that, calls made while modules are
+imported (decorators such as ``@tf.function``) return placeholders.
+
+:func:`model_needs_tensorflow` reads a packed model's metadata (no Rasa import needed) so that
+``serve-rasa`` installs the hook only for models that can run without TensorFlow.
+"""
+
+from __future__ import annotations
+
+import importlib.abc
+import importlib.machinery
+import json
+import os
+import sys
+import tarfile
+import types
+from pathlib import Path
+from typing import Any, Iterable, Optional, Sequence
+
+#: Top-level packages that are answered with placeholders.
+STUBBED_PACKAGES = (
+    "tensorflow",
+    "keras",
+    "tensorflow_addons",
+    "tensorflow_hub",
+    "tensorflow_text",
+    "tensorflow_probability",
+    "tensorflow_estimator",
+)
+
+#: Modules that libraries import only to probe whether TensorFlow works; refusing them makes
+#: the probe answer "not installed" (``thinc.compat`` then leaves TensorFlow alone).
+REFUSED_PROBES = ("tensorflow.experimental.dlpack",)
+
+#: Rasa components that run TensorFlow when they train, load or predict.
+TENSORFLOW_COMPONENTS = (
+    "DIETClassifier",
+    "ResponseSelector",
+    "TEDPolicy",
+    "UnexpecTEDIntentPolicy",
+    "ConveRTFeaturizer",
+    "LanguageModelFeaturizer",
+)
+
+
+class TensorFlowNotLoaded(RuntimeError):
+    """Something used TensorFlow in a process that serves without it."""
+
+
+_armed = False
+
+
+def arm() -> None:
+    """From now on, calling any placeholder raises :class:`TensorFlowNotLoaded`."""
+    global _armed
+    _armed = True
+
+
+def _refuse(what: str) -> None:
+    if _armed:
+        raise TensorFlowNotLoaded(
+            f"{what} needs TensorFlow, which this server did not load (bot/tf_free.py); "
+            "serve this model without MIBG_TF_FREE=1"
+        )
+
+
+class _PlaceholderType(type):
+    """Metaclass: every attribute of a placeholder class is another placeholder class."""
+
+    def __getattr__(cls, name: str) -> Any:
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        return _placeholder(f"{cls.__qualname__}.{name}")
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        _refuse(cls.__qualname__)
+        if len(args) == 1 and callable(args[0]) and not kwargs:
+            return args[0]  # used as a decorator: keep the function
+        return type.__call__(_Placeholder)
+
+    def __bool__(cls) -> bool:
+        return False
+
+    def __iter__(cls) -> Any:
+        return iter(())
+
+    def __len__(cls) -> int:
+        return 0
+
+    def __or__(cls, other: Any) -> Any:  # ``tf.Tensor | None`` in annotations
+        return cls
+
+    __ror__ = __or__
+
+
+class _Placeholder(metaclass=_PlaceholderType):
+    """What a placeholder call returns: a decorator that keeps the decorated function."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        _refuse("a TensorFlow decorator")
+        if len(args) == 1 and callable(args[0]) and not kwargs:
+            return args[0]
+        return type.__call__(_Placeholder)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        return _placeholder(name)
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __iter__(self) -> Any:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+
+_classes: dict = {}
+
+
+def _placeholder(qualname: str) -> Any:
+    found = _classes.get(qualname)
+    if found is None:
+        found = _PlaceholderType(qualname.rsplit(".", 1)[-1], (_Placeholder,), {})
+        found.__qualname__ = qualname
+        found.__module__ = "bot.tf_free"
+        _classes[qualname] = found
+    return found
+
+
+class _PlaceholderModule(types.ModuleType):
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        submodule = sys.modules.get(f"{self.__name__}.{name}")
+        if submodule is not None:
+            return submodule
+        return _placeholder(f"{self.__name__}.{name}")
+
+
+class _Loader(importlib.abc.Loader):
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
+        module = _PlaceholderModule(spec.name)
+        module.__path__ = []  # a package, so that any submodule can be imported
+        module.__version__ = "0+not-loaded"
+        return module
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        return None
+
+
+class _Finder(importlib.abc.MetaPathFinder):
+    def find_spec(
+        self, fullname: str, path: Optional[Sequence[str]] = None, target: Any = None
+    ) -> Optional[importlib.machinery.ModuleSpec]:
+        if fullname in REFUSED_PROBES:
+            raise ModuleNotFoundError(f"{fullname} is not loaded in this server", name=fullname)
+        if fullname.split(".", 1)[0] not in STUBBED_PACKAGES:
+            return None
+        return importlib.machinery.ModuleSpec(fullname, _Loader(), is_package=True)
+
+
+_FINDER = _Finder()
+
+
+def wanted(model: Path) -> bool:
+    """Whether to serve ``model`` without TensorFlow: ``MIBG_TF_FREE`` (auto, 1 or 0).
+
+    ``auto`` (default) and ``1`` leave TensorFlow out when the model does not need it, ``0``
+    always loads it.
+    """
+    setting = os.environ.get("MIBG_TF_FREE", "auto").strip().lower()
+    if setting in ("0", "false", "no", "off"):
+        return False
+    return not model_needs_tensorflow(model)
+
+
+def arm_after_model_load() -> None:
+    """Arm the placeholders once Rasa has loaded the model (every worker loads its own)."""
+    from rasa.core.agent import Agent
+
+    original = Agent.load_model
+
+    def load_model(self: Any, *args: Any, **kwargs: Any) -> Any:
+        result = original(self, *args, **kwargs)
+        arm()
+        return result
+
+    Agent.load_model = load_model
+
+
+def install() -> None:
+    """Answer TensorFlow imports with placeholders (before anything imports TensorFlow)."""
+    loaded = [name for name in sys.modules if name.split(".", 1)[0] in STUBBED_PACKAGES]
+    if loaded:
+        raise RuntimeError(f"TensorFlow is already imported ({loaded[0]}); install() too late")
+    if _FINDER not in sys.meta_path:
+        sys.meta_path.insert(0, _FINDER)
+
+
+def installed() -> bool:
+    return _FINDER in sys.meta_path
+
+
+def _component_names(metadata: dict) -> Iterable[str]:
+    for schema in ("train_schema", "predict_schema"):
+        for node in (metadata.get(schema) or {}).get("nodes", {}).values():
+            yield str(node.get("uses", ""))
+
+
+def model_needs_tensorflow(model: Path) -> bool:
+    """True when the packed model has a component that runs TensorFlow (or cannot be read)."""
+    try:
+        with tarfile.open(model, "r:gz") as archive:
+            member = archive.extractfile("metadata.json")
+            if member is None:
+                return True
+            metadata = json.load(member)
+    except (OSError, KeyError, tarfile.TarError, ValueError):
+        return True
+    names = list(_component_names(metadata))
+    if not names:
+        return True
+    return any(name.rsplit(".", 1)[-1] in TENSORFLOW_COMPONENTS for name in names)

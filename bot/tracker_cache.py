@@ -1,0 +1,196 @@
+"""Remember each conversation's events between messages instead of reloading them every time.
+
+Rasa 3.6's SQL tracker store does all of this for every message: it loads every event of the
+conversation's session, parses its JSON and rebuilds the ``Event`` objects (``retrieve``), and
+before saving it runs the same session query again only to count what is stored already
+(``_additional_events``). Together that was about a third of the server's time per message in
+the benchmark's profile, and it grows with the length of the conversation.
+
+:func:`install` adds a per-process cache of the events of the current session, keyed by
+conversation id, to ``SQLTrackerStore``:
+
+- ``retrieve`` asks the database for the conversation's newest event id (one indexed
+  ``max(id)`` query). If it equals the id the cache saw last, the tracker is rebuilt from the
+  cached ``Event`` objects (Rasa itself shares event objects between tracker copies);
+  otherwise it loads from the database as before and caches what it loaded. So another
+  worker, another server or an erasure that changed the conversation is always noticed.
+- ``save`` inserts the events after the cached ones in one statement, so the counting query is
+  skipped when the tracker was built from the cache (checked by object identity). The rows
+  are the ones Rasa writes, in the same order; the database stays the source of truth.
+- A new session (``SessionStarted`` among the saved events) drops the entry, so session cuts
+  follow Rasa's own query. At most ``TRACKER_CACHE_SIZE`` conversations (default 2,000) are
+  kept per process, least recently used out first; ``0`` turns the cache off.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any, Dict, Optional, Tuple
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CachedSession:
+    """The stored events of a conversation's current session, as of ``last_id``."""
+
+    last_id: int
+    events: Tuple[Any, ...]
+
+
+class SessionCache:
+    """Least-recently-used map: conversation id -> :class:`CachedSession`."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._entries: OrderedDict[str, CachedSession] = OrderedDict()
+
+    def get(self, sender_id: str) -> Optional[CachedSession]:
+        entry = self._entries.get(sender_id)
+        if entry is not None:
+            self._entries.move_to_end(sender_id)
+        return entry
+
+    def put(self, sender_id: str, entry: CachedSession) -> None:
+        if self.size <= 0:
+            return
+        self._entries[sender_id] = entry
+        self._entries.move_to_end(sender_id)
+        while len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+
+    def drop(self, sender_id: str) -> None:
+        self._entries.pop(sender_id, None)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def cache_size() -> int:
+    value = os.environ.get("TRACKER_CACHE_SIZE", "").strip()
+    return int(value) if value else 2000
+
+
+def _cache(store: Any) -> SessionCache:
+    cache = store.__dict__.get("_mibg_session_cache")
+    if cache is None:
+        cache = SessionCache(cache_size())
+        store.__dict__["_mibg_session_cache"] = cache
+    return cache
+
+
+def _statements(store: Any) -> Tuple[Any, Any]:
+    """The newest-id query and the insert, built once per store (SQLAlchemy caches them)."""
+    found = store.__dict__.get("_mibg_statements")
+    if found is None:
+        import sqlalchemy as sa
+
+        table = store.SQLEvent.__table__
+        newest = sa.select(sa.func.max(table.c.id)).where(
+            table.c.sender_id == sa.bindparam("sender_id")
+        )
+        found = (newest, table.insert())
+        store.__dict__["_mibg_statements"] = found
+    return found
+
+
+def _last_id(store: Any, connection: Any, sender_id: str) -> Optional[int]:
+    return connection.execute(_statements(store)[0], {"sender_id": sender_id}).scalar()
+
+
+def _row(sender_id: str, event: Any) -> Dict[str, Any]:
+    """The row Rasa's ``SQLTrackerStore.save`` writes for ``event`` (same columns, same JSON)."""
+    data = event.as_dict()
+    return {
+        "sender_id": sender_id,
+        "type_name": event.type_name,
+        "timestamp": data.get("timestamp"),
+        "intent_name": data.get("parse_data", {}).get("intent", {}).get("name"),
+        "action_name": data.get("name"),
+        "data": json.dumps(data),
+    }
+
+
+def _shares_cached_events(tracker: Any, entry: CachedSession) -> bool:
+    """Whether ``tracker`` starts with exactly the cached event objects."""
+    count = len(entry.events)
+    if count == 0 or len(tracker.events) < count:
+        return False
+    events = tracker.events
+    return events[0] is entry.events[0] and events[count - 1] is entry.events[-1]
+
+
+def install() -> None:
+    """Give ``rasa.core.tracker_store.SQLTrackerStore`` the session cache (idempotent)."""
+    from rasa.core import tracker_store
+    from rasa.shared.core.events import SessionStarted, deserialise_events
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    store_class = tracker_store.SQLTrackerStore
+    if getattr(store_class, "_mibg_cached", False):
+        return
+    original_retrieve = store_class._retrieve
+    original_save = store_class.save
+
+    async def _retrieve(
+        self: Any, sender_id: str, fetch_events_from_all_sessions: bool
+    ) -> Optional[DialogueStateTracker]:
+        cache = _cache(self)
+        if fetch_events_from_all_sessions or cache.size <= 0 or not self.domain:
+            return await original_retrieve(self, sender_id, fetch_events_from_all_sessions)
+        with self.engine.connect() as connection:
+            last_id = _last_id(self, connection, sender_id)
+        entry = cache.get(sender_id)
+        if last_id is None:
+            cache.drop(sender_id)
+            return None
+        if entry is None or entry.last_id != last_id:
+            with self.session_scope() as session:
+                rows = self._event_query(session, sender_id, False).all()
+            if not rows:
+                cache.drop(sender_id)
+                return None
+            events = deserialise_events([json.loads(row.data) for row in rows])
+            entry = CachedSession(max(row.id for row in rows), tuple(events))
+            cache.put(sender_id, entry)
+        return DialogueStateTracker.from_events(sender_id, list(entry.events), self.domain.slots)
+
+    async def save(self: Any, tracker: DialogueStateTracker) -> None:
+        cache = _cache(self)
+        entry = cache.get(tracker.sender_id)
+        if entry is None or not _shares_cached_events(tracker, entry):
+            cache.drop(tracker.sender_id)
+            await original_save(self, tracker)  # counts what is stored, as Rasa does
+            return
+        new_events = list(tracker.events)[len(entry.events) :]
+        await self.stream_events(tracker)
+        with self.engine.begin() as connection:
+            if new_events:
+                rows = [_row(tracker.sender_id, event) for event in new_events]
+                connection.execute(_statements(self)[1], rows)
+            last_id = _last_id(self, connection, tracker.sender_id)
+        if last_id is None or any(isinstance(e, SessionStarted) for e in new_events):
+            cache.drop(tracker.sender_id)  # the next retrieve follows Rasa's session query
+        else:
+            cache.put(tracker.sender_id, CachedSession(last_id, tuple(tracker.events)))
+
+    store_class._mibg_originals = {"_retrieve": original_retrieve, "save": original_save}
+    store_class._retrieve = _retrieve
+    store_class.save = save
+    store_class._mibg_cached = True
+
+
+def uninstall() -> None:
+    """Give ``SQLTrackerStore`` Rasa's own methods back (for tests)."""
+    from rasa.core import tracker_store
+
+    store_class = tracker_store.SQLTrackerStore
+    if not getattr(store_class, "_mibg_cached", False):
+        return
+    for name, method in store_class._mibg_originals.items():
+        setattr(store_class, name, method)
+    store_class._mibg_cached = False

@@ -1,0 +1,116 @@
+"""Several Rasa workers sharing a Redis lock store keep every conversation whole.
+
+Each REST call below opens a new connection, so consecutive messages of one conversation land
+on either worker; a worker that answered from an out-of-date conversation (bot/tracker_cache.py)
+or without the shared lock would take a wrong turn in the form.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from bench.stack import redis_answers
+from tests.conftest import MODEL, LiveStack, free_port, wait_for
+
+REDIS_URL = "redis://127.0.0.1:6379/1"
+
+SCRIPT = [
+    ("hi", "MIBG therapy assistant"),
+    ("what are the side effects?", "nausea"),
+    ("I want to apply for treatment", "Do you agree?"),
+    ("yes", "full name"),
+    ("Anna Example", "email"),
+    ("anna@example.com", "phone"),
+    ("+49 30 1234567", "country"),
+    ("Germany", "diagnosis"),
+    ("pheochromocytoma", "Where would you like to be treated"),
+    ("Germany", "Anything else"),
+    ("no", "Please check your request"),
+    ("yes", "MIBG-"),
+]
+
+
+@pytest.fixture(scope="module")
+def two_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
+    if not MODEL.exists():
+        pytest.fail(f"no trained model at {MODEL}: run `make train`")
+    if not redis_answers(REDIS_URL):
+        pytest.fail(f"Redis does not answer at {REDIS_URL}")
+    workdir = tmp_path_factory.mktemp("workers")
+    rasa_port, action_port = free_port(), free_port()
+    env = {
+        **__import__("os").environ,
+        "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
+        "RASA_PORT": str(rasa_port),
+        "ACTION_PORT": str(action_port),
+        "DATABASE_URL": f"sqlite:///{workdir / 'requests.db'}",
+        "TRACKER_DATABASE_URL": f"sqlite:///{workdir / 'tracker.db'}",
+        "MIBG_VAR_DIR": str(workdir),
+        "RASA_TELEMETRY_ENABLED": "false",
+        "SANIC_HOST": "127.0.0.1",
+        "SANIC_KEEP_ALIVE_TIMEOUT": "120",
+        "RASA_WORKERS": "2",
+        "LOCK_STORE_URL": REDIS_URL,
+        "LOCK_STORE_PREFIX": f"test{uuid.uuid4().hex[:8]}",
+    }
+    subprocess.run([sys.executable, "-m", "bot", "db", "upgrade"], env=env, check=True)
+    stack = LiveStack(f"http://127.0.0.1:{rasa_port}", "", "", env, workdir)
+    logs = [(workdir / name).open("wb") for name in ("actions.log", "rasa.log")]
+    stack.processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(action_port)],
+            env=env,
+            stdout=logs[0],
+            stderr=subprocess.STDOUT,
+        ),
+        subprocess.Popen(
+            [sys.executable, "-m", "bot", "serve-rasa"],
+            env=env,
+            stdout=logs[1],
+            stderr=subprocess.STDOUT,
+        ),
+    ]
+    try:
+        wait_for(f"http://127.0.0.1:{action_port}/health", 60, stack.processes[0])
+        wait_for(f"{stack.rasa_url}/webhooks/rest/", 180, stack.processes[1])
+        yield stack
+    finally:
+        for process in stack.processes:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        for log in logs:
+            log.close()
+
+
+def children(pid: int) -> list:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return path.read_text().split() if path.exists() else []
+
+
+def converse(stack: LiveStack, sender: str) -> str:
+    for message, expected in SCRIPT:
+        reply = stack.texts(sender, message)
+        assert expected in reply, (sender, message, reply)
+    return reply
+
+
+def test_two_workers_serve_whole_conversations(two_workers: LiveStack) -> None:
+    rasa = two_workers.processes[1]
+    assert len(children(rasa.pid)) >= 2, "serve-rasa did not start two worker processes"
+    senders = [f"workers-{uuid.uuid4().hex[:10]}" for _ in range(6)]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        replies = list(pool.map(lambda sender: converse(two_workers, sender), senders))
+    references = {reply.split("reference number is ")[1].split(".")[0] for reply in replies}
+    assert len(references) == 6
+    log = (two_workers.logs / "rasa.log").read_text(errors="ignore")
+    assert "Traceback" not in log
