@@ -95,57 +95,6 @@ def cached_action_schema() -> None:
     RemoteAction._validate_action_result = validate
 
 
-def _sentence_row(message: Any) -> Any:
-    """One message's sentence features, sparse then dense in Rasa's order, as a CSR row.
-
-    Built from the coordinates directly: scipy's ``hstack`` goes through COO blocks and was
-    most of the classifier's time for a single row. ``None`` when a feature has more than one
-    row (never for sentence features), so the caller falls back to Rasa's code.
-    """
-    import numpy as np
-    from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, TEXT
-    from scipy.sparse import csr_matrix
-
-    sentence = [
-        f for f in message.features if f.attribute == TEXT and f.type == FEATURE_TYPE_SENTENCE
-    ]
-    ordered = [f for f in sentence if f.is_sparse()] + [f for f in sentence if f.is_dense()]
-    columns, values, width = [], [], 0
-    for feature in ordered:
-        matrix = feature.features
-        if matrix.shape[0] != 1:
-            return None
-        if feature.is_sparse():
-            coo = matrix.tocoo()
-            columns.append(coo.col.astype(np.int64) + width)
-            values.append(coo.data.astype(np.float64))
-        else:
-            row = np.asarray(matrix, dtype=np.float64).reshape(-1)
-            columns.append(np.arange(row.size, dtype=np.int64) + width)
-            values.append(row)
-        width += matrix.shape[1]
-    data = np.concatenate(values) if values else np.zeros(0)
-    indices = np.concatenate(columns) if columns else np.zeros(0, dtype=np.int64)
-    return csr_matrix((data, indices, [0, data.size]), shape=(1, width))
-
-
-def sentence_features_only() -> None:
-    from rasa.nlu.classifiers.logistic_regression_classifier import (
-        LogisticRegressionClassifier,
-    )
-    from scipy.sparse import vstack
-
-    original = LogisticRegressionClassifier._create_X
-
-    def create_x(self: Any, messages: List[Any]) -> Any:
-        rows = [_sentence_row(message) for message in messages]
-        if not rows or any(row is None for row in rows):
-            return original(self, messages)
-        return rows[0] if len(rows) == 1 else vstack(rows, format="csr")
-
-    LogisticRegressionClassifier._create_X = create_x
-
-
 def action_client() -> None:
     from bot import action_client as client
 
@@ -268,7 +217,6 @@ SPEEDUPS: Dict[str, Callable[[], None]] = {
     "event-type-cache": event_type_cache,
     "tracker-cache": tracker_cache,
     "sequential-graph": sequential_graph,
-    "sentence-features-only": sentence_features_only,
     "action-client": action_client,
 }
 
