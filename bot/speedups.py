@@ -95,6 +95,32 @@ def cached_action_schema() -> None:
     RemoteAction._validate_action_result = validate
 
 
+#: Rasa modules whose only use of ``copy`` is ``copy.deepcopy`` of values passed to debug logs.
+DEBUG_COPY_MODULES = (
+    "rasa.core.processor",
+    "rasa.core.policies.rule_policy",
+    "rasa.core.actions.forms",
+)
+
+
+def _copy_for_debug_log(value: Any, memo: Any = None) -> Any:
+    import copy
+    import logging
+
+    if logging.getLogger("rasa").isEnabledFor(logging.DEBUG):
+        return copy.deepcopy(value, memo)
+    return value  # the debug line is dropped anyway
+
+
+def debug_log_copies() -> None:
+    import importlib
+    import types
+
+    shim = types.SimpleNamespace(deepcopy=_copy_for_debug_log)
+    for name in DEBUG_COPY_MODULES:
+        importlib.import_module(name).copy = shim
+
+
 def action_client() -> None:
     from bot import action_client as client
 
@@ -218,6 +244,7 @@ SPEEDUPS: Dict[str, Callable[[], None]] = {
     "tracker-cache": tracker_cache,
     "sequential-graph": sequential_graph,
     "action-client": action_client,
+    "debug-log-copies": debug_log_copies,
 }
 
 

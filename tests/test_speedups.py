@@ -178,3 +178,31 @@ async def test_sequential_graph_gives_the_same_results() -> None:
     assert after[0] == before[0]  # intents, rankings, entities, confidences
     assert after[1] == before[1]
     assert len({p["intent"]["name"] for p in after[0]}) > 20
+
+
+def test_debug_log_copies_only_touch_debug_log_arguments() -> None:
+    import importlib
+    import inspect
+    import logging
+    import re
+
+    for name in speedups.DEBUG_COPY_MODULES:
+        source = inspect.getsource(importlib.import_module(name))
+        uses = re.findall(r"\bcopy\.(\w+)\(", source)
+        assert uses and set(uses) == {"deepcopy"}, name
+        # every deepcopy is an argument of a structlogger.debug(...) call
+        for match in re.finditer(r"copy\.deepcopy\(", source):
+            before = source[: match.start()]
+            call = before[before.rfind("structlogger.") :]
+            assert call.startswith("structlogger.debug("), (name, call[:80])
+    value = {"a": [1, 2]}
+    rasa_logger = logging.getLogger("rasa")
+    level = rasa_logger.level
+    try:
+        rasa_logger.setLevel(logging.INFO)
+        assert speedups._copy_for_debug_log(value) is value
+        rasa_logger.setLevel(logging.DEBUG)
+        copied = speedups._copy_for_debug_log(value)
+        assert copied == value and copied is not value
+    finally:
+        rasa_logger.setLevel(level)

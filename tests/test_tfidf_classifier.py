@@ -79,6 +79,17 @@ def test_train_persist_load_predict(storage: LocalModelStorage) -> None:
     ]
     expected = hstack(blocks).toarray()
     np.testing.assert_allclose(trained._create_X([msg]).toarray(), expected)
+    # ... which is what scikit-learn's TfidfTransformer computes, block by block.
+    by_sklearn = hstack(
+        [t.transform(f.features) for t, f in zip(trained.transformers, msg.features)]
+    ).toarray()
+    np.testing.assert_allclose(trained._create_X([msg]).toarray(), by_sklearn)
+
+    # Probabilities from the row's non-zeros equal scikit-learn's predict_proba.
+    rows = [message(t) for t in ("side price", "hello effects", "cost", "hi hi hi")]
+    X = trained._create_X(rows)
+    assert X.shape[0] == 4
+    np.testing.assert_allclose(trained._probabilities(X), trained.clf.predict_proba(X), rtol=1e-12)
 
 
 def test_untrained_component_loads_as_untrained(storage: LocalModelStorage) -> None:
