@@ -92,6 +92,17 @@ def _start(cmd: List[str], env: Dict[str, str], log: Path) -> subprocess.Popen:
     return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
 
 
+def stop_processes(processes: List[subprocess.Popen]) -> None:
+    """Terminate them all, then wait; kill what has not stopped after 15 s."""
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
 @pytest.fixture(scope="session")
 def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
     if not MODEL.exists():
@@ -158,13 +169,7 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
         wait_for(f"{stack.web_url}/healthz", 60, stack.processes[2])
         yield stack
     finally:
-        for process in stack.processes:
-            process.terminate()
-        for process in stack.processes:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_processes(stack.processes)
 
 
 @pytest.fixture()

@@ -17,7 +17,7 @@ from typing import Iterator
 import pytest
 
 from bench.stack import redis_answers
-from tests.conftest import MODEL, LiveStack, free_port, wait_for
+from tests.conftest import MODEL, LiveStack, free_port, stop_processes, wait_for
 
 REDIS_URL = "redis://127.0.0.1:6379/1"
 
@@ -82,12 +82,7 @@ def two_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]
         wait_for(f"{stack.rasa_url}/webhooks/rest/", 180, stack.processes[1])
         yield stack
     finally:
-        for process in stack.processes:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_processes(stack.processes)
         for log in logs:
             log.close()
 
