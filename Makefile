@@ -21,7 +21,7 @@ RASA := $(VENV)/bin/rasa
 MODEL := models/mibg.tar.gz
 SPACY_MODEL := var/spacy-en/meta.json
 TRAIN_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) \
-	$(wildcard bot/nlu/*.py) bot/content/tumours.py
+	$(wildcard bot/nlu/*.py) $(wildcard bot/content/*.py)
 NODE_MODULES := node_modules/.package-lock.json
 
 .PHONY: help run test venv train migrate lint format bench bench-staff lock clean

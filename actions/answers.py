@@ -1,22 +1,38 @@
-"""Answers that need a little logic: tumour figures, and questions asked during the form.
+"""The one answer action: every question, its framing, several questions at once, follow-ups.
 
-Outside the form, questions are answered by rules straight from ``domain.yml`` (no action-server
-round trip). During the treatment-request form one rule sends every question here, so the
-answer is given and the form resumes at the same step.
+Rules send every question intent here (outside and inside the form). An answer is a list of
+*units*, each one response from ``domain.yml``:
+
+- each question of the message in the order asked (``questions`` from bot/nlu/questions.py,
+  otherwise the message's intent), at most ``MAX_UNITS``;
+- a tumour question without a tumour uses the last tumour discussed, "the third one" the last
+  list shown, "what does that mean?" the terms of the last answer (slots ``last_tumour``,
+  ``last_list``, ``last_topic``);
+- when nothing is confident: a term's definition, else the best article passage quoted with
+  its section, else an honest "the article does not cover this", else (a general question)
+  the out-of-scope reply.
+
+A personally framed question ("my son has ...") gets its topic's answer too; the action then
+sets ``personal_note`` and a rule adds the one sentence that a specialist decides for this
+person, with the request offer (not during the form, which is that offer already).
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, List
+import re
+from dataclasses import dataclass, field
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.followups import asks_about_outcome, asks_for_more, continues, item_index
+from actions.lists import LIST_ITEMS
+from bot.content import glossary, passages
 from bot.content.tumours import GROUPS, TUMOURS
 
-#: Question intent -> the response that answers it. ``rules.yml`` uses the same pairs outside
-#: the form; tests/test_rules_match_answers.py keeps the two in step.
+#: Question intent -> the response that answers it.
 ANSWERS: Dict[str, str] = {
     "ask_what_is_mibg": "utter_what_is_mibg",
     "ask_how_it_works": "utter_how_it_works",
@@ -33,8 +49,10 @@ ANSWERS: Dict[str, str] = {
     "ask_costs": "utter_costs",
     "ask_privacy": "utter_privacy",
     "ask_help": "utter_help",
+    "ask_uncovered": "utter_not_covered",
     "bot_challenge": "utter_bot_challenge",
     "emergency": "utter_emergency",
+    "personal_case": "utter_personal_case",
 }
 
 #: During the form these get a form-friendly answer instead of an offer to start a request.
@@ -47,59 +65,325 @@ IN_FORM_ANSWERS: Dict[str, str] = {
 TUMOUR_RESPONSES: Dict[str, str] = {key: f"utter_tumour_{key}" for key in TUMOURS}
 
 #: Every intent that is a question rather than an answer to a form field.
-QUESTION_INTENTS = frozenset(ANSWERS) | frozenset(IN_FORM_ANSWERS) | {"ask_tumour"}
+QUESTION_INTENTS = (
+    frozenset(ANSWERS) | frozenset(IN_FORM_ANSWERS) | {"ask_tumour", "ask_definition"}
+)
+#: Answers that are not about a topic of the article: no personal note after them.
+NOT_TOPICS = frozenset(
+    {"utter_emergency", "utter_personal_case", "utter_default", "utter_out_of_scope"}
+    | {"utter_help", "utter_bot_challenge", "utter_handoff_in_form", "utter_not_covered"}
+    | {"utter_define_which", "utter_ask_which_tumour", "utter_privacy", "utter_anything_else"}
+)
+#: Intents a follow-up about the last tumour's results may be classified as ("does it shrink
+#: it?" is easily read as how MIBG works, or as out of scope on its own).
+ABOUT_A_TUMOUR = frozenset(
+    {"ask_tumour", "ask_how_it_works", "ask_candidates", "ask_what_is_mibg", "ask_dosing"}
+    | {"ask_contraindications", "out_of_scope", "nlu_fallback", "inform", "choose_item"}
+    | {"affirm", "ask_uncovered"}
+)
+#: Sentences quoted for "tell me more" about a section.
+MORE_SENTENCES = 5
+#: Intents for which nothing confident is known.
+FALLBACK_INTENTS = frozenset({"nlu_fallback", "out_of_scope", "inform"})
+MAX_UNITS = 3
+#: Fewer real words than this, and nothing recognised: "did not understand" rather than
+#: "I can only help with MIBG therapy".
+MIN_WORDS_FOR_A_QUESTION = 3
+#: A passage is quoted from this score on (TF-IDF cosine, bot/content/passages.py).
+PASSAGE_MIN_SCORE = 0.22
+#: A question classified as not covered is still answered by a passage this close.
+PASSAGE_OVER_UNCOVERED = 0.42
+#: A message the classifier put out of scope is answered by a passage of the last answer's
+#: sections (plus the boost) this close: "which hormones are those?" after pheochromocytoma.
+PASSAGE_IN_CONTEXT = 0.45
+#: Added to the scores of passages from the sections the conversation is about.
+CONTEXT_BOOST = 0.1
+#: Below the fallback threshold, a question intent this likely still means "in our domain".
+IN_DOMAIN_HINT = 0.2
 
 
-def tumour_responses(tracker: Tracker) -> List[str]:
-    """The responses that answer "does it work for X?" for the tumours in the latest message."""
-    named = [
-        e.get("value")
-        for e in tracker.latest_message.get("entities", [])
-        if e.get("entity") == "tumour"
-    ]
-    responses: List[str] = []
-    for value in named:
+@dataclass(frozen=True)
+class Unit:
+    """One response to send, with the template values it needs."""
+
+    response: str
+    values: Tuple[Tuple[str, str], ...] = ()
+    tumour: Optional[str] = None
+
+
+@dataclass
+class Question:
+    """One question of the message: its intent and the entities inside its part of the text."""
+
+    intent: str
+    entities: List[Dict[str, Any]] = field(default_factory=list)
+    text: str = ""
+
+
+def _values(entities: Iterable[Dict[str, Any]], name: str) -> List[str]:
+    found = [e.get("value") for e in entities if e.get("entity") == name]
+    return [v for v in found if isinstance(v, str)]
+
+
+def tumour_units(tumours: List[str]) -> List[Unit]:
+    """The tumour answers for the named tumour keys (PPGL is two, a bare NET the overview)."""
+    units: List[Unit] = []
+    for value in tumours:
         members = GROUPS.get(value, (value,))
         if not members:  # a neuroendocrine tumour without a type: the general answer
-            candidates = "utter_candidates"
-            if candidates not in responses:
-                responses.append(candidates)
-            continue
+            units.append(Unit("utter_candidates"))
         for key in members:
-            response = TUMOUR_RESPONSES.get(key)
-            if response and response not in responses:
-                responses.append(response)
-    return responses or ["utter_ask_which_tumour"]
+            if key in TUMOUR_RESPONSES:
+                units.append(Unit(TUMOUR_RESPONSES[key], tumour=key))
+    return units
 
 
-class ActionAnswerTumour(Action):
-    """Answer with the figures for each tumour named, or ask which tumour with buttons."""
+def section_quote(section: str) -> Unit:
+    """The first sentences of a section, quoted as one passage ("tell me more")."""
+    sentences = [p for p in passages.passages() if p.section == section][:MORE_SENTENCES]
+    return Unit(
+        "utter_article_quote",
+        (
+            ("section", passages.SECTION_TITLES[section]),
+            ("quote", " ".join(p.cleaned for p in sentences)),
+        ),
+    )
+
+
+def passage_unit(passage: passages.Passage) -> Unit:
+    return Unit(
+        "utter_article_quote",
+        (("section", passage.title), ("quote", passage.cleaned)),
+    )
+
+
+def item_unit(item: str) -> Optional[Unit]:
+    """The unit for a list item key of actions/lists.py."""
+    kind, _, key = item.partition(":")
+    if kind == "tumour":
+        return Unit(TUMOUR_RESPONSES[key], tumour=key)
+    if kind == "term":
+        return Unit(glossary.TERMS[key].response)
+    if kind == "passage":
+        return passage_unit(passages.passage(key))
+    if kind == "response":
+        return Unit(key)
+    return None
+
+
+class Context:
+    """What the conversation was about (slots) and the domain's response texts."""
+
+    def __init__(self, tracker: Tracker, domain: Dict[str, Any]) -> None:
+        self.last_tumour = _str(tracker.get_slot("last_tumour"))
+        self.last_topic = _str(tracker.get_slot("last_topic"))
+        last_list = tracker.get_slot("last_list")
+        self.last_list = (
+            [i for i in last_list if isinstance(i, str)] if isinstance(last_list, list) else []
+        )
+        self.responses = domain.get("responses", {})
+
+    def terms_of_last_answer(self) -> List[str]:
+        """Glossary terms the last answer used, the least everyday first (glossary order)."""
+        if not self.last_topic:
+            return []
+        text = " ".join(v.get("text", "") for v in self.responses.get(self.last_topic, [])).lower()
+        return [
+            key
+            for key, term in glossary.TERMS.items()
+            if term.response != self.last_topic and any(_has_word(text, p) for p in term.phrases)
+        ]
+
+    def item_named(self, text: str) -> Optional[int]:
+        """The index of the last list's item whose name the text uses ("the thyroid one")."""
+        words = set(re.findall(r"[a-z]{5,}", text.lower()))
+        for index, item in enumerate(self.last_list):
+            kind, _, key = item.partition(":")
+            name = TUMOURS.get(key, "") if kind == "tumour" else key.replace("_", " ")
+            if words & set(re.findall(r"[a-z]{5,}", name.lower())):
+                return index
+        return None
+
+    @property
+    def sections(self) -> Tuple[str, ...]:
+        """The article sections the last answer (and the last tumour) came from."""
+        found: List[str] = []
+        for name in (self.last_topic, TUMOUR_RESPONSES.get(self.last_tumour or "")):
+            for variation in self.responses.get(name or "", []):
+                source = (variation.get("metadata") or {}).get("source")
+                found += [source] if isinstance(source, str) else list(source or [])
+        return tuple(s for s in found if s != "policy")
+
+
+def _str(value: Any) -> Optional[str]:
+    return value if isinstance(value, str) and value else None
+
+
+def _has_word(text: str, phrase: str) -> bool:
+    return re.search(rf"(?<![a-z]){re.escape(phrase)}(?![a-z])", text) is not None
+
+
+def units_for(question: Question, context: Context, in_form: bool) -> List[Unit]:
+    """The units that answer one question (fallback intents give [] here)."""
+    intent = question.intent
+    if in_form and intent in IN_FORM_ANSWERS:
+        return [Unit(IN_FORM_ANSWERS[intent])]
+    named = tumour_units(_values(question.entities, "tumour"))
+    if asks_for_more(question.text) and context.sections:
+        return [section_quote(context.sections[0])]  # "tell me more", "how so?"
+    outcome = intent == "ask_tumour" or asks_about_outcome(question.text)
+    if intent in ABOUT_A_TUMOUR and outcome and not named and context.last_tumour:
+        # "and its results?", "does it shrink it?": the tumour the conversation is about
+        return tumour_units([context.last_tumour])
+    if intent == "affirm":  # a yes with nothing pending
+        return [Unit("utter_anything_else")]
+    if intent == "ask_tumour":
+        return named or [Unit("utter_ask_which_tumour")]
+    if intent == "ask_uncovered":
+        hit = best_passage(question.text, context, PASSAGE_OVER_UNCOVERED)
+        return [hit or Unit("utter_not_covered")]
+    if intent == "ask_definition":
+        terms = _values(question.entities, "term") or context.terms_of_last_answer()[:2]
+        units = [Unit(glossary.TERMS[t].response) for t in terms if t in glossary.TERMS]
+        return units or [Unit("utter_define_which")]
+    if intent == "choose_item" or (context.last_list and intent in FALLBACK_INTENTS):
+        index = item_index(question.text, len(context.last_list))
+        if index is None:
+            index = context.item_named(question.text)
+        unit = item_unit(context.last_list[index]) if index is not None else None
+        if unit or intent == "choose_item":
+            return [unit] if unit else []
+    if intent in ANSWERS:
+        return [Unit(ANSWERS[intent])]
+    return []
+
+
+def anchored(entities: List[Dict[str, Any]], text: str) -> bool:
+    """Does the message name something of our domain (a tumour, an article term, MIBG)?"""
+    if _values(entities, "tumour") or _values(entities, "term"):
+        return True
+    lowered = text.lower()
+    return any(word in lowered for word in ("mibg", "metaiodobenzylguanidine", "booking health"))
+
+
+def best_passage(
+    text: str, context: Context, minimum: float, terms: Iterable[str] = ()
+) -> Optional[Unit]:
+    """The best passage for ``text`` in the conversation's context, if it scores ``minimum``.
+
+    When the message names article terms, only passages that use one of them are candidates.
+    """
+    phrases = [p for t in terms if t in glossary.TERMS for p in glossary.TERMS[t].phrases]
+    hits = passages.index().search(
+        text, limit=len(passages.passages()), sections=context.sections, boost=CONTEXT_BOOST
+    )
+    for passage, score in hits:
+        if score < minimum:
+            break
+        if not phrases or any(_has_word(passage.cleaned.lower(), p) for p in phrases):
+            return passage_unit(passage)
+    return None
+
+
+def fallback_units(tracker: Tracker, context: Context) -> List[Unit]:
+    """The answer when no intent is confident (or the classifier said out of scope)."""
+    message = tracker.latest_message or {}
+    text = message.get("text") or ""
+    entities = message.get("entities") or []
+    intent = (message.get("intent") or {}).get("name")
+    in_domain = anchored(entities, text)
+    if intent == "out_of_scope" and not in_domain:
+        if not (context.sections and continues(text)):
+            return [Unit("utter_out_of_scope")]
+        # "and how long does the sickness last?" right after an answer: a follow-up
+        follow_up = best_passage(text, context, PASSAGE_IN_CONTEXT)
+        return [follow_up or Unit("utter_not_covered")]
+    terms = [t for t in _values(entities, "term") if t in glossary.TERMS]
+    tumours = tumour_units(_values(entities, "tumour"))
+    hit = best_passage(text, context, PASSAGE_MIN_SCORE, terms)
+    if hit:
+        return [hit]
+    if tumours:
+        return tumours
+    if terms:
+        return [Unit(glossary.TERMS[terms[0]].response)]
+    ranking = message.get("intent_ranking") or []
+    hinted = any(
+        r.get("name") in QUESTION_INTENTS and r.get("confidence", 0) >= IN_DOMAIN_HINT
+        for r in ranking
+    )
+    if in_domain or hinted:
+        return [Unit("utter_not_covered")]
+    # Words, but nothing of ours: say what we can help with. Only a word salad is "not understood".
+    words = re.findall(r"[^\W\d_]{2,}", text)
+    return [
+        Unit("utter_out_of_scope" if len(words) >= MIN_WORDS_FOR_A_QUESTION else "utter_default")
+    ]
+
+
+def questions_of(tracker: Tracker) -> List[Question]:
+    """The message's questions, each with the entities found inside its part of the text."""
+    message = tracker.latest_message or {}
+    text = message.get("text") or ""
+    entities = [e for e in message.get("entities") or [] if isinstance(e, dict)]
+    listed = message.get("questions")
+    if isinstance(listed, list) and listed:
+        found = []
+        for q in listed:
+            if not isinstance(q, dict) or not isinstance(q.get("intent"), str):
+                continue
+            start, end = int(q.get("start", 0)), int(q.get("end", len(text)))
+            inside = [e for e in entities if start <= int(e.get("start", -1)) < end]
+            found.append(Question(q["intent"], inside, text[start:end]))
+        if found:
+            intent = (message.get("intent") or {}).get("name")
+            if intent == "emergency":  # safety first, then the questions
+                found.insert(0, Question("emergency"))
+            return found
+    intent = (message.get("intent") or {}).get("name") or "nlu_fallback"
+    return [Question(intent, entities, text)]
+
+
+def plan(tracker: Tracker, domain: Dict[str, Any], in_form: bool) -> List[Unit]:
+    """Every unit to send for the latest message, in order, without repeats."""
+    context = Context(tracker, domain)
+    units: List[Unit] = []
+    for question in questions_of(tracker):
+        for unit in units_for(question, context, in_form):
+            if unit not in units:
+                units.append(unit)
+    if len(units) > 1:  # a real answer makes "is it right for me?" the personal note's job
+        units = [u for u in units if u.response != "utter_personal_case"] or units
+    if not units:
+        units = fallback_units(tracker, context)
+    return units[:MAX_UNITS]
+
+
+class ActionAnswer(Action):
+    """Answer the latest message from the article (see the module docstring)."""
 
     def name(self) -> str:
-        return "action_answer_tumour"
+        return "action_answer"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
-        for response in tumour_responses(tracker):
-            dispatcher.utter_message(response=response)
-        return []
-
-
-class ActionAnswerQuestion(Action):
-    """Answer whatever question was asked (used during the form, where one rule serves all)."""
-
-    def name(self) -> str:
-        return "action_answer_question"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
-    ) -> List[EventType]:
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        if intent == "ask_tumour":
-            responses = tumour_responses(tracker)
-        else:
-            responses = [IN_FORM_ANSWERS.get(intent) or ANSWERS.get(intent) or "utter_default"]
-        for response in responses:
-            dispatcher.utter_message(response=response)
-        return []
+        in_form = bool((tracker.active_loop or {}).get("name"))
+        units = plan(tracker, domain, in_form)
+        for unit in units:
+            dispatcher.utter_message(response=unit.response, **dict(unit.values))
+        framing = (tracker.latest_message or {}).get("framing")
+        # A topic answer, or "not covered": either way this person's case needs a specialist.
+        topical = [u for u in units if u.response not in NOT_TOPICS - {"utter_not_covered"}]
+        note = framing == "personal" and bool(topical) and not in_form
+        events: List[EventType] = [SlotSet("personal_note", True if note else None)]
+        last = units[-1]
+        tumours = [u.tumour for u in units if u.tumour]
+        if tumours:
+            events.append(SlotSet("last_tumour", tumours[-1]))
+        if last.response != "utter_article_quote":
+            events.append(SlotSet("last_topic", last.response))
+        shown = [LIST_ITEMS[u.response] for u in units if u.response in LIST_ITEMS]
+        if shown:  # a list stays the one "the second one" refers to until another is shown
+            events.append(SlotSet("last_list", shown[-1]))
+        return events

@@ -27,9 +27,14 @@ step "rasa test (test stories, fail on prediction errors)" bash -c \
      --fail-on-prediction-errors --out test-artifacts/rasa-test > test-artifacts/rasa-test.log 2>&1 \
    || { grep -v '^\s*$' test-artifacts/rasa-test.log | tail -40; cat test-artifacts/rasa-test/failed_test_stories.yml 2>/dev/null | head -60; exit 1; }
    grep -E 'Finished evaluation|Correct:|Accuracy' test-artifacts/rasa-test.log | tail -4 || true"
-step "NLU on the held-out split (gates: macro-F1 >= 0.95, out-of-domain rejected >= 75%, in-domain rejected <= 2%)" \
-  $PY -m bot.checks.nlu_eval --holdout tests/nlu_holdout.yml --ood tests/ood_sentences.yml \
-    --min-macro-f1 0.95 --min-ood-rejected 0.75 --max-in-domain-rejected 0.02 \
+step "NLU on the held-out splits (gates: macro-F1 >= 0.97, out-of-domain rejected >= 95%, in-domain rejected <= 3%)" \
+  $PY -m bot.checks.nlu_eval --holdout tests/nlu_holdout.yml tests/nlu_holdout_new_intents.yml \
+    --ood tests/ood_sentences.yml tests/blind/general_oos.yml \
+    --min-macro-f1 0.97 --min-ood-rejected 0.95 --max-in-domain-rejected 0.03 \
     --json test-artifacts/nlu-holdout.json
+for name in patient_questions patient_questions_final; do
+  echo "    blind $name (test-artifacts/blind-$name.txt):"
+  sed 's/^/      /' "test-artifacts/blind-$name.txt"
+done
 
 echo "all checks passed in $((SECONDS - started)) s"

@@ -24,8 +24,12 @@ def tracker(
     sender_id: str = "test-sender",
     channel: str = "rest",
     active_loop: Optional[str] = "treatment_request_form",
+    parse: Optional[Dict[str, Any]] = None,
 ) -> Tracker:
-    """A tracker whose latest user message is ``text`` with the given NLU result and slots."""
+    """A tracker whose latest user message is ``text`` with the given NLU result and slots.
+
+    ``parse`` adds keys to the parse data (``questions``, ``framing``, ``intent_ranking``).
+    """
     values = {name: None for name in ALL_SLOTS}
     values.update(slots or {})
     values["requested_slot"] = requested_slot
@@ -34,6 +38,7 @@ def tracker(
         "intent": {"name": intent, "confidence": confidence},
         "entities": entities or [],
         "intent_ranking": [{"name": intent, "confidence": confidence}],
+        **(parse or {}),
     }
     events = [{"event": "user", "text": text, "parse_data": latest, "input_channel": channel}]
     return Tracker(

@@ -1,11 +1,39 @@
-"""The answer actions: tumour figures by entity, and questions during the form."""
+"""action_answer: tumour figures by entity, questions in the form, framing, several questions,
+follow-ups from context, and the article as the answer of last resort."""
 
 from __future__ import annotations
 
+from typing import Any, Dict, List, Optional
+
 import pytest
 
-from actions.answers import ActionAnswerQuestion, ActionAnswerTumour
-from tests.form_helpers import entity, run, tracker
+from actions.answers import ActionAnswer
+from tests.form_helpers import entity, run, slot_values, tracker
+
+
+def located(name: str, value: str, start: int, end: int) -> dict:
+    return {"entity": name, "value": value, "start": start, "end": end}
+
+
+async def answer(
+    text: str,
+    intent: Optional[str],
+    *,
+    entities: Optional[List[dict]] = None,
+    in_form: bool = False,
+    slots: Optional[Dict[str, Any]] = None,
+    **parse: Any,
+) -> tuple:
+    tr = tracker(
+        text,
+        intent,
+        entities=entities,
+        slots=slots,
+        active_loop="treatment_request_form" if in_form else None,
+        parse=parse,
+    )
+    events, responses = await run(ActionAnswer(), tr)
+    return responses, slot_values(events)
 
 
 @pytest.mark.parametrize(
@@ -19,8 +47,8 @@ from tests.form_helpers import entity, run, tracker
     ],
 )
 async def test_tumour_answer_follows_the_entities(values, expected) -> None:
-    tr = tracker("q", "ask_tumour", entities=[entity("tumour", v) for v in values])
-    assert (await run(ActionAnswerTumour(), tr))[1] == expected
+    responses, _ = await answer("q", "ask_tumour", entities=[entity("tumour", v) for v in values])
+    assert responses == expected
 
 
 @pytest.mark.parametrize(
@@ -35,5 +63,160 @@ async def test_tumour_answer_follows_the_entities(values, expected) -> None:
     ],
 )
 async def test_question_during_the_form(intent, values, expected) -> None:
-    tr = tracker("q", intent, entities=[entity("tumour", v) for v in values])
-    assert (await run(ActionAnswerQuestion(), tr))[1] == expected
+    responses, slots = await answer(
+        "q", intent, entities=[entity("tumour", v) for v in values], in_form=True
+    )
+    assert responses == expected
+    assert slots["personal_note"] is None  # the form is the offer already
+
+
+async def test_a_personal_question_gets_its_topic_and_the_personal_note() -> None:
+    responses, slots = await answer(
+        "my dad has bad kidneys can he have it", "ask_contraindications", framing="personal"
+    )
+    assert responses == ["utter_contraindications"]
+    assert slots["personal_note"] is True
+
+
+async def test_a_general_question_gets_no_personal_note() -> None:
+    responses, slots = await answer("what are the contraindications", "ask_contraindications")
+    assert responses == ["utter_contraindications"] and slots["personal_note"] is None
+
+
+async def test_personal_framing_without_a_topic_gets_no_second_note() -> None:
+    responses, slots = await answer("is it right for me", "personal_case", framing="personal")
+    assert responses == ["utter_personal_case"] and slots["personal_note"] is None
+
+
+async def test_each_question_of_a_compound_message_is_answered_in_order() -> None:
+    text = "my son has neuroblastoma, what are his chances and what are the side effects?"
+    questions = [
+        {"intent": "ask_tumour", "confidence": 0.9, "start": 0, "end": 46},
+        {"intent": "ask_side_effects", "confidence": 0.9, "start": 51, "end": len(text)},
+    ]
+    responses, _ = await answer(
+        text,
+        "ask_tumour",
+        entities=[located("tumour", "neuroblastoma", 15, 28)],
+        questions=questions,
+    )
+    assert responses == ["utter_tumour_neuroblastoma", "utter_side_effects"]
+
+
+async def test_an_emergency_comes_first_and_at_most_three_answers_are_given() -> None:
+    questions = [
+        {"intent": i, "confidence": 0.9, "start": n, "end": n + 1}
+        for n, i in enumerate(["ask_costs", "ask_dosing", "ask_agency", "ask_services"])
+    ]
+    responses, _ = await answer("abcd", "emergency", questions=questions)
+    assert responses == ["utter_emergency", "utter_costs", "utter_dosing"]
+
+
+async def test_a_tumour_question_without_a_tumour_uses_the_last_tumour() -> None:
+    responses, slots = await answer(
+        "and its results?", "ask_tumour", slots={"last_tumour": "carcinoid"}
+    )
+    assert responses == ["utter_tumour_carcinoid"] and slots["last_tumour"] == "carcinoid"
+
+
+async def test_does_it_work_for_it_is_read_as_the_last_tumour() -> None:
+    responses, _ = await answer(
+        "how well does it work for it", "ask_how_it_works", slots={"last_tumour": "paraganglioma"}
+    )
+    assert responses == ["utter_tumour_paraganglioma"]
+
+
+async def test_how_it_works_without_context_is_the_general_answer() -> None:
+    responses, _ = await answer("how well does it work for it", "ask_how_it_works")
+    assert responses == ["utter_how_it_works"]
+
+
+async def test_the_third_one_picks_from_the_last_list_and_keeps_it() -> None:
+    _, slots = await answer("which tumours", "ask_candidates")
+    assert slots["last_list"][2] == "tumour:carcinoid"
+    responses, after = await answer("the third one, please", "choose_item", slots=slots)
+    assert responses == ["utter_tumour_carcinoid"]
+    assert "last_list" not in after  # still the tumour list: "and the last one" works next
+    responses, _ = await answer("and the last one", "choose_item", slots={**slots, **after})
+    assert responses == ["utter_tumour_medullary_thyroid_cancer"]
+
+
+async def test_a_choice_without_a_list_falls_back() -> None:
+    responses, _ = await answer("the second one", "choose_item")
+    assert responses and responses[0] != "utter_tumour_paraganglioma"
+
+
+async def test_what_does_that_mean_explains_the_last_answers_rarest_term() -> None:
+    responses, _ = await answer(
+        "what does that word mean", "ask_definition", slots={"last_topic": "utter_how_it_works"}
+    )
+    assert responses[0] == "utter_define_parenteral"
+
+
+async def test_a_named_term_is_defined() -> None:
+    responses, _ = await answer(
+        "what is myelosupression", "ask_definition", entities=[entity("term", "myelosuppression")]
+    )
+    assert responses == ["utter_define_myelosuppression"]
+
+
+async def test_a_definition_without_a_term_or_context_asks_which_word() -> None:
+    responses, _ = await answer("what does that mean", "ask_definition")
+    assert responses == ["utter_define_which"]
+
+
+async def test_an_unconfident_question_about_the_article_is_answered_with_a_passage() -> None:
+    tr = tracker(
+        "will my husband throw up and feel sick from it",
+        "nlu_fallback",
+        confidence=0.3,
+        active_loop=None,
+    )
+    _, responses = await run(ActionAnswer(), tr)
+    assert responses == ["utter_article_quote"]
+
+
+async def test_the_quote_names_its_section_and_quotes_the_cleaned_sentence() -> None:
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from tests.form_helpers import DOMAIN
+
+    dispatcher = CollectingDispatcher()
+    tr = tracker("will my husband throw up and feel sick", "nlu_fallback", active_loop=None)
+    await ActionAnswer().run(dispatcher, tr, DOMAIN)
+    (message,) = dispatcher.messages
+    assert message["section"] == "Side effects"
+    assert "vomiting from time to time" in message["quote"]
+
+
+async def test_an_in_domain_question_the_article_does_not_answer_is_said_so() -> None:
+    responses, _ = await answer("does the insurance pay for it", "ask_uncovered")
+    assert responses == ["utter_not_covered"]
+
+
+async def test_a_not_covered_question_the_article_does_answer_gets_the_passage() -> None:
+    responses, _ = await answer(
+        "if i send the request today how fast will somebody call me", "ask_uncovered"
+    )
+    assert responses == ["utter_article_quote"]
+
+
+@pytest.mark.parametrize(
+    "text,intent,expected",
+    [
+        ("what is the weather in london", "out_of_scope", "utter_out_of_scope"),
+        ("tell me about mibg and the insurance of it", "out_of_scope", "utter_not_covered"),
+        ("zzkq", "nlu_fallback", "utter_default"),
+        ("please explain the thing with the stuff", "nlu_fallback", "utter_out_of_scope"),
+    ],
+)
+async def test_the_last_resort(text: str, intent: str, expected: str) -> None:
+    responses, _ = await answer(text, intent, confidence=0.2)
+    assert responses == [expected]
+
+
+async def test_entities_of_the_wrong_type_are_no_value() -> None:
+    responses, _ = await answer(
+        "q", "ask_tumour", entities=[{"entity": "tumour", "value": {"a": 1}}, 7, None]
+    )
+    assert responses == ["utter_ask_which_tumour"]

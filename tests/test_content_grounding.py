@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from bot.channels import text as channel_text
-from bot.content import article
+from bot.content import article, glossary, passages
 from bot.content.tumours import TUMOURS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,7 +51,7 @@ def test_article_copy_matches_the_shared_seed() -> None:
 def test_every_response_names_a_known_source(name: str, variation: dict) -> None:
     sources = sources_of(variation)
     assert sources, f"{name} has no metadata.source"
-    known = set(article.sections()) | {POLICY}
+    known = set(article.sections()) | {POLICY, passages.QUOTE_SOURCE}
     assert set(sources) <= known, f"{name} cites unknown section(s) {set(sources) - known}"
 
 
@@ -105,3 +105,49 @@ def test_answers_carry_the_articles_key_facts(response: str, facts: List[str]) -
 def test_costs_answer_quotes_no_price() -> None:
     text = RESPONSES["utter_costs"][0]["text"]
     assert not re.search(r"(€|\$|EUR|euro|USD)\s*\d|\d\s*(€|\$|EUR|euro)", text, re.IGNORECASE)
+
+
+# ---------------------------------------------------------------- the passage index (issue 10)
+ALL_PASSAGES = passages.passages()
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.replace("’", "'").split())
+
+
+@pytest.mark.parametrize("passage", ALL_PASSAGES, ids=[p.id for p in ALL_PASSAGES])
+def test_each_passage_is_an_article_sentence_of_its_section(passage: passages.Passage) -> None:
+    section = _flat(article.sections()[passage.section])
+    assert _flat(passage.original) in section, passage.id
+
+
+@pytest.mark.parametrize("passage", ALL_PASSAGES, ids=[p.id for p in ALL_PASSAGES])
+def test_each_cleaned_passage_keeps_the_figures_of_its_sentence(
+    passage: passages.Passage,
+) -> None:
+    assert sorted(article.numbers_in(passage.cleaned)) == sorted(
+        article.numbers_in(passage.original)
+    ), passage.id
+
+
+def test_the_passages_cover_every_answerable_section_once_in_order() -> None:
+    covered = [p.section for p in ALL_PASSAGES]
+    order = [key for key, _ in article.SECTION_MARKERS if key in covered]
+    assert covered == sorted(covered, key=order.index)
+    assert set(covered) == set(article.sections()) - {"end"}
+    assert set(passages.SECTION_TITLES) == set(covered)
+
+
+def test_the_quote_response_carries_nothing_but_the_passage() -> None:
+    (variation,) = RESPONSES["utter_article_quote"]
+    assert sources_of(variation) == [passages.QUOTE_SOURCE]
+    assert "{quote}" in variation["text"] and "{section}" in variation["text"]
+    assert not article.numbers_in(variation["text"])
+
+
+@pytest.mark.parametrize("key", list(glossary.TERMS))
+def test_each_glossary_term_has_a_grounded_response(key: str) -> None:
+    term = glossary.TERMS[key]
+    assert term.response in RESPONSES, term.response
+    (variation,) = RESPONSES[term.response]
+    assert set(sources_of(variation)) - {POLICY}, f"{term.response} cites no article section"

@@ -10,7 +10,7 @@ from rasa.nlu.utils.spacy_utils import SpacyModel
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlu.emergency_override import EmergencyIntentOverride
-from bot.nlu.tumour_entities import BareTumourIntent, TumourEntityExtractor
+from bot.nlu.vocabulary import BareTumourIntent, TumourEntityExtractor
 
 NLP = spacy.blank("en")
 MODEL = SpacyModel(model=NLP, model_name="blank")

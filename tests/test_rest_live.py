@@ -151,4 +151,7 @@ def test_tumour_buttons_carry_working_payloads(live_stack: LiveStack, sender_id:
     payloads = {b["title"]: b["payload"] for b in answer["buttons"]}
     assert payloads["Pheochromocytoma"] == '/ask_tumour{"tumour": "pheochromocytoma"}'
     assert "88%" in live_stack.texts(sender_id, payloads["Pheochromocytoma"])
-    assert "which one" in live_stack.texts(sender_id, "/ask_tumour").lower()
+    # In the same conversation a tumour question without a tumour means the last one ...
+    assert "88%" in live_stack.texts(sender_id, "/ask_tumour")
+    # ... and in a new one, the assistant asks which tumour.
+    assert "which one" in live_stack.texts(sender_id + "-new", "/ask_tumour").lower()

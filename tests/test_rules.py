@@ -1,4 +1,5 @@
-"""Rules and the action's answer table agree, and every question is answered inside the form."""
+"""Every question goes to the answer action, outside and inside the form, and every intent has a
+rule or a story."""
 
 from __future__ import annotations
 
@@ -17,15 +18,22 @@ def load_rules() -> List[dict]:
     return rules
 
 
-def test_rules_outside_the_form_use_the_answer_table() -> None:
-    single_turn: Dict[str, str] = {}
+def test_every_answerable_intent_goes_to_the_answer_action_outside_the_form() -> None:
+    answered: Dict[str, str] = {}
     for rule in load_rules():
         steps = rule["steps"]
-        if rule.get("condition") or len(steps) != 2 or "intent" not in steps[0]:
+        if rule.get("condition") or "action" not in steps[1]:
             continue
-        single_turn[steps[0]["intent"]] = steps[1]["action"]
-    for intent, response in ANSWERS.items():
-        assert single_turn.get(intent) == response, intent
+        intents = [steps[0]["intent"]] if "intent" in steps[0] else []
+        intents += [s["intent"] for s in steps[0].get("or", []) if "intent" in s]
+        for intent in intents:
+            answered[intent] = steps[1]["action"]
+    # "is it right for me?" alone is answered straight away, so its offer rule can follow it.
+    for intent in set(ANSWERS) - {"personal_case"}:
+        assert answered.get(intent) == "action_answer", intent
+    assert answered.get("personal_case") == ANSWERS["personal_case"]
+    for intent in ("ask_tumour", "nlu_fallback", "out_of_scope", "choose_item"):
+        assert answered.get(intent) == "action_answer", intent
 
 
 def test_every_question_intent_is_answered_during_the_form() -> None:

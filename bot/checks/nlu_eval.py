@@ -89,9 +89,9 @@ async def _predict(model: Path, texts: List[str]) -> List[str]:
     return predicted
 
 
-def evaluate(model: Path, holdout: Path, ood: Optional[Path]) -> Report:
-    pairs = read_examples(holdout)
-    sentences = read_sentences(ood) if ood else []
+def evaluate(model: Path, holdouts: List[Path], oods: List[Path]) -> Report:
+    pairs = [pair for path in holdouts for pair in read_examples(path)]
+    sentences = [sentence for path in oods for sentence in read_sentences(path)]
     predicted = asyncio.run(_predict(model, [t for t, _ in pairs] + sentences))
     held, ood_predicted = predicted[: len(pairs)], predicted[len(pairs) :]
     gold = [intent for _, intent in pairs]
@@ -144,15 +144,15 @@ def print_report(report: Report) -> None:
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=Path("models/mibg.tar.gz"))
-    parser.add_argument("--holdout", type=Path, default=Path("tests/nlu_holdout.yml"))
-    parser.add_argument("--ood", type=Path, default=Path("tests/ood_sentences.yml"))
+    parser.add_argument("--holdout", type=Path, nargs="+", default=[Path("tests/nlu_holdout.yml")])
+    parser.add_argument("--ood", type=Path, nargs="*", default=[Path("tests/ood_sentences.yml")])
     parser.add_argument("--min-macro-f1", type=float, default=0.95)
     parser.add_argument("--min-ood-rejected", type=float, default=0.0)
     parser.add_argument("--max-in-domain-rejected", type=float, default=1.0)
     parser.add_argument("--json", type=Path, help="also write the report here")
     args = parser.parse_args(argv)
     logging.disable(logging.WARNING)
-    report = evaluate(args.model, args.holdout, args.ood if args.ood.exists() else None)
+    report = evaluate(args.model, args.holdout, [path for path in args.ood if path.exists()])
     print_report(report)
     if args.json:
         args.json.write_text(json.dumps(asdict(report), indent=2))

@@ -25,10 +25,12 @@ WARNING_RE = re.compile(r"UserWarning: (.*)|WARNING\s+\S+\s+-\s+(.*)")
 
 
 def responses_sent_by_code() -> Set[str]:
-    """Response names that the custom actions send (string literals, and the tumour table)."""
+    """Response names that the custom actions send (string literals, the tumour table and
+    the glossary's definitions)."""
     from actions.answers import TUMOUR_RESPONSES
+    from bot.content.glossary import TERMS
 
-    names: Set[str] = set(TUMOUR_RESPONSES.values())
+    names: Set[str] = set(TUMOUR_RESPONSES.values()) | {t.response for t in TERMS.values()}
     for path in (ROOT / "actions").glob("*.py"):
         names.update(re.findall(r"[\"'](utter_[a-z0-9_]+)[\"']", path.read_text(encoding="utf-8")))
     return names

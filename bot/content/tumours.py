@@ -1,7 +1,7 @@
 """Tumour vocabulary: canonical keys, how patients write them, and the button titles.
 
 One place for every spelling the assistant understands. The spaCy rule component
-(``bot/nlu/tumour_entities.py``) builds its phrase patterns from ``SYNONYMS`` and its typo
+(``bot/nlu/vocabulary.py``) builds its phrase patterns from ``SYNONYMS`` and its typo
 tolerance from ``FUZZY_WORDS``; the answer action maps the canonical key to a response.
 """
 
@@ -48,6 +48,12 @@ SYNONYMS: Dict[str, List[str]] = {
         "adrenal tumor",
         "tumour of the adrenal gland",
         "tumor of the adrenal gland",
+        "tumour in the adrenal gland",
+        "tumor in the adrenal gland",
+        "tumour in adrenal gland",
+        "tumor in adrenal gland",
+        "tumour on the adrenal gland",
+        "tumor on the adrenal gland",
     ],
     "paraganglioma": [
         "paraganglioma",

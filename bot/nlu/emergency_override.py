@@ -17,68 +17,10 @@ from rasa.shared.nlu.training_data.message import Message
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 
+from bot.content.emergency import EMERGENCY_PHRASES
 from bot.nlu.rule_component import SpacyRuleComponent, override_intent
 
 EMERGENCY_INTENT = "emergency"
-
-#: Phrases that signal an acute emergency. Apostrophes are optional because patients on phones
-#: skip them ("cant breathe").
-EMERGENCY_PHRASES: List[str] = [
-    "chest pain",
-    "chest pains",
-    "pain in my chest",
-    "pain in the chest",
-    "heart attack",
-    "can't breathe",
-    "cant breathe",
-    "cannot breathe",
-    "can not breathe",
-    "not breathing",
-    "stopped breathing",
-    "trouble breathing",
-    "struggling to breathe",
-    "hard to breathe",
-    "short of breath",
-    "choking",
-    "fainted",
-    "fainting",
-    "passed out",
-    "unconscious",
-    "collapsed",
-    "not waking up",
-    "seizure",
-    "seizures",
-    "convulsions",
-    "severe bleeding",
-    "bleeding heavily",
-    "a lot of blood",
-    "stroke",
-    "suicidal",
-    "suicide",
-    "kill myself",
-    "killing myself",
-    "end my life",
-    "ending my life",
-    "take my life",
-    "want to die",
-    "wanna die",
-    "don't want to live",
-    "dont want to live",
-    "do not want to live",
-    "hurt myself",
-    "harm myself",
-    "self harm",
-    "overdose",
-    "overdosed",
-    "too many pills",
-    "turning blue",
-    "lips are blue",
-    "no reason to live",
-    "no reason to go on living",
-    "not worth living",
-    "end it all",
-    "want it all to end",
-]
 
 
 @DefaultV1Recipe.register(

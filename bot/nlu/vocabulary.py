@@ -1,4 +1,4 @@
-"""A spaCy rule-based extractor for the ``tumour`` entity.
+"""spaCy rule-based extractors for the ``tumour`` and ``term`` entities.
 
 Patients name their tumour in many ways ("pheo", "PPGL", "MTC", "NET of the gut") and misspell
 it ("pheocromocitoma"). A statistical extractor would need hundreds of annotated examples to
@@ -10,7 +10,7 @@ the canonical key, so no synonym mapper is needed downstream.
 from __future__ import annotations
 
 import difflib
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Mapping
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
@@ -21,6 +21,7 @@ from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 
+from bot.content import glossary
 from bot.content.tumours import FUZZY_WORDS, SYNONYMS
 from bot.nlu.rule_component import RuleComponent, SpacyRuleComponent, override_intent
 
@@ -31,16 +32,24 @@ FUZZY_CUTOFF = 0.82
 FUZZY_MIN_LENGTH = 7
 
 
-def build_matcher(nlp: Language) -> PhraseMatcher:
-    """A case-insensitive phrase matcher with one label per canonical tumour key."""
+def build_matcher(nlp: Language, synonyms: Mapping[str, List[str]] = SYNONYMS) -> PhraseMatcher:
+    """A case-insensitive phrase matcher with one label per canonical key of ``synonyms``."""
     matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
-    for key, phrases in SYNONYMS.items():
+    for key, phrases in synonyms.items():
         matcher.add(key, [nlp.make_doc(phrase) for phrase in phrases])
     return matcher
 
 
-def find_tumours(doc: Doc, matcher: PhraseMatcher) -> List[Dict[str, Any]]:
-    """Tumour mentions in ``doc`` as Rasa entity dicts, longest match first, no overlaps."""
+def find_mentions(
+    doc: Doc,
+    matcher: PhraseMatcher,
+    fuzzy_words: Mapping[str, str] = FUZZY_WORDS,
+    entity: str = "tumour",
+) -> List[Dict[str, Any]]:
+    """Mentions in ``doc`` as Rasa entity dicts, longest match first, no overlaps.
+
+    Used for tumours (the defaults) and, with the glossary's vocabulary, for terms.
+    """
     vocab = doc.vocab
     spans = sorted(
         ((start, end, vocab.strings[match_id]) for match_id, start, end in matcher(doc)),
@@ -53,19 +62,20 @@ def find_tumours(doc: Doc, matcher: PhraseMatcher) -> List[Dict[str, Any]]:
             continue
         taken.update(range(start, end))
         span = doc[start:end]
-        found.append(_entity(span.start_char, span.end_char, key))
+        found.append(_entity(span.start_char, span.end_char, key, entity))
     for token in doc:
         if token.i in taken or len(token.text) < FUZZY_MIN_LENGTH or not token.is_alpha:
             continue
-        close = difflib.get_close_matches(token.lower_, FUZZY_WORDS, n=1, cutoff=FUZZY_CUTOFF)
+        close = difflib.get_close_matches(token.lower_, fuzzy_words, n=1, cutoff=FUZZY_CUTOFF)
         if close:
-            found.append(_entity(token.idx, token.idx + len(token.text), FUZZY_WORDS[close[0]]))
+            end = token.idx + len(token.text)
+            found.append(_entity(token.idx, end, fuzzy_words[close[0]], entity))
     return sorted(found, key=lambda entity: entity["start"])
 
 
-def _entity(start: int, end: int, key: str) -> Dict[str, Any]:
+def _entity(start: int, end: int, key: str, entity: str = ENTITY_NAME) -> Dict[str, Any]:
     return {
-        "entity": ENTITY_NAME,
+        "entity": entity,
         "start": start,
         "end": end,
         "value": key,
@@ -87,7 +97,33 @@ class TumourEntityExtractor(SpacyRuleComponent, EntityExtractorMixin):
         matcher = self.matcher(model)
         for message in messages:
             text = message.get(TEXT) or ""
-            entities = self.add_extractor_name(find_tumours(model.model.make_doc(text), matcher))
+            entities = self.add_extractor_name(find_mentions(model.model.make_doc(text), matcher))
+            message.set(ENTITIES, message.get(ENTITIES, []) + entities, add_to_output=True)
+        return messages
+
+
+TERM_ENTITY = "term"
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False, model_from="SpacyNLP"
+)
+class TermEntityExtractor(SpacyRuleComponent, EntityExtractorMixin):
+    """Finds the article's terms (bot/content/glossary.py) the same way, as the ``term`` entity.
+
+    "What does myelosupression mean?" then names the term to explain, typo or not.
+    """
+
+    @staticmethod
+    def build_matcher(nlp: Language) -> PhraseMatcher:
+        return build_matcher(nlp, glossary.SYNONYMS)
+
+    def process(self, messages: List[Message], model: SpacyModel) -> List[Message]:
+        matcher = self.matcher(model)
+        for message in messages:
+            doc = model.model.make_doc(message.get(TEXT) or "")
+            found = find_mentions(doc, matcher, glossary.FUZZY_WORDS, TERM_ENTITY)
+            entities = self.add_extractor_name(found)
             message.set(ENTITIES, message.get(ENTITIES, []) + entities, add_to_output=True)
         return messages
 

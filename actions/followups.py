@@ -1,0 +1,71 @@
+"""Reading follow-ups: "the third one", "the last one", "number 2", "the one before last"."""
+
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+_ORDINALS = {
+    "first": 1, "1st": 1, "one": 1, "second": 2, "2nd": 2, "two": 2, "third": 3, "3rd": 3,
+    "three": 3, "fourth": 4, "4th": 4, "four": 4, "fifth": 5, "5th": 5, "five": 5,
+    "sixth": 6, "6th": 6, "six": 6, "seventh": 7, "7th": 7, "eighth": 8, "8th": 8,
+    "ninth": 9, "9th": 9, "tenth": 10, "10th": 10, "eleventh": 11, "11th": 11,
+    "twelfth": 12, "12th": 12,
+}  # fmt: skip
+_BEFORE_LAST = re.compile(
+    r"\b(?:one\s+)?before\s+(?:the\s+)?last|second\s+(?:to|from)\s+(?:the\s+)?last|penultimate"
+)
+_LAST = re.compile(r"\b(?:last|final|bottom)\b")
+_NUMBER = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)?\b")
+_WORD = re.compile(r"\b(" + "|".join(sorted(_ORDINALS, key=len, reverse=True)) + r")\b")
+
+
+def item_index(text: str, count: int) -> Optional[int]:
+    """The 0-based index in a list of ``count`` items that ``text`` picks, or None."""
+    lowered = text.lower()
+    if _BEFORE_LAST.search(lowered):
+        index = count - 2
+    elif _LAST.search(lowered):
+        index = count - 1
+    elif match := _NUMBER.search(lowered):
+        index = int(match.group(1)) - 1
+    elif match := _WORD.search(lowered):
+        index = _ORDINALS[match.group(1)] - 1
+    else:
+        return None
+    return index if 0 <= index < count else None
+
+
+#: "tell me more", "go on", "how so", "why?", "and then?": more of what the last answer was about.
+MORE_RE = re.compile(
+    r"\s*(?:(?:and|so|ok|okay|ah)\s+)?(?:tell\s+me\s+more(?:\s+about\s+(?:it|that|this))?|more|"
+    r"go\s+on|continue|how\s+so|why|why\s+is\s+that|what\s+else|more\s+details?|"
+    r"explain\s+more|elaborate|and\s+then|then\s+what(?:\s+happens)?|what\s+happens\s+then|"
+    r"and\s+after\s+that|what\s+next|and)\s*[?.!]*\s*(?:please|pls)?\s*[?.!]*\s*",
+    re.IGNORECASE,
+)
+#: A question about how a treatment turns out: read as the results of the tumour just discussed.
+OUTCOME_RE = re.compile(
+    r"\b(?:shrinks?|smaller|reduc\w*|regress\w*|better|stabili[sz]\w*|help\w*|cur(?:e|es|ed)|"
+    r"works?|effective|results?|chances?|success\w*|respond\w*|spread\w*|metasta\w*|"
+    r"how\s+often|how\s+many|how\s+well|percent|%|figures|numbers|outcome\w*|get\s+rid)\b",
+    re.IGNORECASE,
+)
+#: Signs that a message continues the conversation rather than starting a new subject.
+CONTINUES_RE = re.compile(
+    r"^\s*(?:and|so|then|but|also|what\s+about|how\s+about)\b|\b(?:it|its|that|this|those|they|"
+    r"them|then|there)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_for_more(text: str) -> bool:
+    return bool(MORE_RE.fullmatch(text))
+
+
+def asks_about_outcome(text: str) -> bool:
+    return bool(OUTCOME_RE.search(text))
+
+
+def continues(text: str) -> bool:
+    return bool(CONTINUES_RE.search(text))

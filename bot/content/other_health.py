@@ -1,0 +1,67 @@
+"""Other illnesses, medicines and treatments: questions about them are outside our domain.
+
+"Side effects of ibuprofen" shares every word but one with "side effects of MIBG"; a
+bag-of-words classifier cannot be taught the difference for every drug. A message that names
+one of these, and neither MIBG (or a tumour or term of the article) nor the therapy it is
+considering ("can he have it if he has diabetes"), is out of scope (bot/nlu/out_of_domain.py).
+Words the article itself uses (allergic reaction, kidneys, blood pressure drugs, chemo as a
+comparison) are deliberately not here.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Tuple
+
+OTHER_HEALTH_TERMS: Tuple[str, ...] = (
+    # illnesses
+    "diabetes", "diabetic", "asthma", "flu", "influenza", "covid", "coronavirus", "cold sore",
+    "common cold", "migraine", "migraines", "eczema", "psoriasis", "arthritis", "rheumatism",
+    "alzheimer", "alzheimers", "alzheimer's", "dementia", "parkinson", "parkinsons",
+    "parkinson's", "depression", "anxiety", "adhd", "hiv", "aids", "hepatitis", "malaria",
+    "tuberculosis", "pneumonia", "bronchitis", "cholesterol", "obesity", "acne", "gout",
+    "hay fever", "sinusitis", "tonsillitis", "chickenpox", "measles", "shingles", "lupus",
+    "multiple sclerosis", "epilepsy", "insomnia", "constipation", "diarrhea", "diarrhoea",
+    "hemorrhoids", "haemorrhoids", "uti", "urinary infection", "yeast infection", "thrush",
+    "osteoporosis", "anemia", "anaemia", "endometriosis", "pcos", "menopause", "sciatica",
+    "back pain", "knee pain", "toothache", "cavity", "gum disease", "conjunctivitis",
+    "breast cancer", "lung cancer", "prostate cancer", "colon cancer", "bowel cancer",
+    "skin cancer", "cervical cancer", "ovarian cancer", "pancreatic cancer", "leukemia",
+    "leukaemia", "lymphoma", "melanoma", "myeloma", "sarcoma", "glioblastoma",
+    # medicines and other treatments
+    "ibuprofen", "paracetamol", "acetaminophen", "aspirin", "tylenol", "advil", "nurofen",
+    "antibiotic", "antibiotics", "amoxicillin", "penicillin", "insulin", "metformin",
+    "statin", "statins", "viagra", "antihistamine", "antihistamines", "melatonin", "vitamin",
+    "vitamins", "vaccine", "vaccines", "vaccination", "botox", "physiotherapy", "physio",
+    "chiropractor", "acupuncture", "homeopathy", "ivf", "contraception", "birth control",
+    "pregnancy test", "morning after pill", "dentist", "braces", "glasses", "contact lenses",
+    "lasik", "tamoxifen", "herceptin", "keytruda", "immunotherapy", "mammogram",
+)  # fmt: skip
+
+#: Words that tie a message to our domain whatever else it names.
+DOMAIN_ANCHORS = re.compile(
+    r"\b(?:mibg|metaiodobenzylguanidine|m\.i\.b\.g|radionuclide|radiopharmaceutical|"
+    r"radiotracer|i-?131|booking\s+health)\b",
+    re.IGNORECASE,
+)
+
+#: "...can he have it", "is this therapy safe", "the treatment": the therapy being considered.
+THERAPY_REFERENCE = re.compile(
+    r"\b(?:this|the|that|your)\s+(?:therapy|treatment|procedure|infusion|radiation)\b"
+    r"|\b(?:have|get|do|take|start|receive|undergo|try)\s+(?:it|this|that)\b"
+    r"|\b(?:is|does|will|would|can)\s+it\b",
+    re.IGNORECASE,
+)
+
+OTHER_HEALTH_RE = re.compile(
+    r"\b(?:" + "|".join(re.escape(t) for t in OTHER_HEALTH_TERMS) + r")\b", re.IGNORECASE
+)
+
+
+def about_other_health(text: str) -> bool:
+    """True when ``text`` asks about another illness or medicine and not about our therapy."""
+    return bool(
+        OTHER_HEALTH_RE.search(text)
+        and not DOMAIN_ANCHORS.search(text)
+        and not THERAPY_REFERENCE.search(text)
+    )

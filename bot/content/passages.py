@@ -1,0 +1,209 @@
+"""The article's quotable sentences and a ranking over them: the answer of last resort.
+
+``passages.yml`` pairs each article sentence (``original``, as written) with a cleaned copy
+(``cleaned``: spelling and grammar only, the same facts). When no intent is confident but a
+question is about the therapy, the answer action quotes the best-matching cleaned sentence and
+names its section. Ranking is TF-IDF over words and character n-grams (scikit-learn, which Rasa
+already ships), so typos still match; nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Dict, List, Tuple
+
+import numpy as np
+import yaml
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.pipeline import FeatureUnion
+
+from bot.content.framing import RELATIVES
+
+PASSAGES_PATH = Path(__file__).with_name("passages.yml")
+#: ``metadata.source`` of the response that quotes a passage (its text is only placeholders).
+QUOTE_SOURCE = "passages"
+
+#: Section key (bot/content/article.py) -> the title a patient sees in "under *...*".
+SECTION_TITLES: Dict[str, str] = {
+    "destinations": "Where treatment is organised",
+    "what_is_mibg": "What MIBG is",
+    "how_it_works": "Core of the treatment technique",
+    "candidates": "Which tumours MIBG is used for",
+    "pheochromocytoma": "Pheochromocytoma",
+    "paraganglioma": "Paraganglioma",
+    "carcinoid": "Carcinoid tumours",
+    "neuroblastoma": "Neuroblastoma",
+    "medullary_thyroid_cancer": "Medullary thyroid cancer",
+    "contraindications": "Contraindications",
+    "side_effects": "Side effects",
+    "dosing_and_monitoring": "Dosing and monitoring",
+    "preparation": "Treatment of neuroendocrine tumours abroad",
+    "agency": "Booking Health",
+    "request": "Leaving a request",
+}
+
+#: Words that say nothing about which sentence answers a question: function words, the
+#: people patients write about, and filler.
+_STOP_TEXT = """a an the is are was were be been do does did can could will would should shall may
+    might must i me my we our you your he she it its they them his her their this that these
+    those what which who whom how when where why of in on at to for from with by about as and
+    or but if so not no yes please tell explain know want there here any some much many more
+    mibg therapy treatment lot lots really very also just get got have has had him us them
+    im ive dont doesnt cant thing things something anything"""
+STOP_WORDS = frozenset(_STOP_TEXT.split()) | frozenset(RELATIVES)
+
+
+#: Words patients use -> the article's words for the same thing, added to a question before it
+#: is ranked ("will he throw up" finds the side-effects sentence). Lower case, whole words.
+QUERY_SYNONYMS: Dict[str, str] = {
+    "call": "contact",
+    "phone": "contact",
+    "reply": "contact",
+    "respond": "contact",
+    "answer": "contact",
+    "fast": "same day",
+    "quickly": "same day",
+    "soon": "same day",
+    "money": "funds invoices",
+    "refund": "return unspent funds",
+    "paid": "invoices funds",
+    "again": "repeating previous examinations",
+    "repeat": "repeating previous examinations",
+    "redo": "repeating previous examinations",
+    "spread": "metastases malignant",
+    "spreads": "metastases malignant",
+    "dangerous": "life-threatening malignant",
+    "deadly": "life-threatening malignant",
+    "serious": "life-threatening malignant",
+    "cancerous": "malignant",
+    "sick": "nausea vomiting",
+    "throw": "vomiting",
+    "threw": "vomiting",
+    "throwing": "vomiting",
+    "vomit": "vomiting",
+    "nauseous": "nausea",
+    "puke": "vomiting",
+    "hormones": "catecholamine hormones",
+    "given": "parenteral administration",
+    "administered": "parenteral administration",
+    "injection": "parenteral administration",
+    "infusion": "parenteral administration",
+    "drip": "parenteral administration",
+    "tablet": "parenteral digestive tract",
+    "pill": "parenteral digestive tract",
+    "swallow": "parenteral digestive tract",
+    "translator": "interpreter",
+    "translation": "interpreter",
+    "hotel": "hotels",
+    "flight": "plane tickets",
+    "flights": "plane tickets",
+    "doctor": "physician",
+    "oncologist": "physician",
+    "tests": "examinations",
+    "exams": "examinations",
+    "scans": "examinations",
+    "renal": "kidneys",
+    "experience": "15 years",
+    "years": "15 years",
+    "certified": "iso certificate",
+    "quality": "iso certificate standards",
+    "diagnosis": "diagnostics",
+    "diagnose": "diagnostics",
+    "shrink": "reduces size",
+    "smaller": "reduces size",
+    "medicine": "medicines drugs",
+    "medication": "medicines drugs",
+    "pills": "medicines drugs",
+}
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One article sentence: where it stands, as written, and as the assistant quotes it."""
+
+    id: str
+    section: str
+    original: str
+    cleaned: str
+
+    @property
+    def title(self) -> str:
+        return SECTION_TITLES[self.section]
+
+
+@lru_cache(maxsize=1)
+def passages() -> Tuple[Passage, ...]:
+    """Every quotable passage, in article order, with ids ``<section>-<n>``."""
+    entries = yaml.safe_load(PASSAGES_PATH.read_text(encoding="utf-8"))["passages"]
+    counts: Dict[str, int] = {}
+    result: List[Passage] = []
+    for entry in entries:
+        section = entry["section"]
+        counts[section] = counts.get(section, 0) + 1
+        result.append(
+            Passage(
+                id=f"{section}-{counts[section]}",
+                section=section,
+                original=" ".join(entry["original"].split()),
+                cleaned=" ".join(entry["cleaned"].split()),
+            )
+        )
+    return tuple(result)
+
+
+def passage(passage_id: str) -> Passage:
+    """The passage with this id (KeyError if there is none)."""
+    for candidate in passages():
+        if candidate.id == passage_id:
+            return candidate
+    raise KeyError(passage_id)
+
+
+def _words(text: str) -> List[str]:
+    return [w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in STOP_WORDS]
+
+
+class PassageIndex:
+    """TF-IDF (words + character n-grams) over the cleaned passages and their section titles."""
+
+    def __init__(self, items: Tuple[Passage, ...]) -> None:
+        self.items = items
+        self.vectorizer = FeatureUnion(
+            [
+                ("words", TfidfVectorizer(analyzer=_words, sublinear_tf=True)),
+                (
+                    "chars",
+                    TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True),
+                ),
+            ]
+        )
+        documents = [f"{p.title}. {p.cleaned}" for p in items]
+        self.matrix = self.vectorizer.fit_transform(documents)
+
+    def search(
+        self, text: str, limit: int = 3, sections: Tuple[str, ...] = (), boost: float = 0.0
+    ) -> List[Tuple[Passage, float]]:
+        """The best passages for ``text``, best first, with cosine scores (0-1, blocks / 2).
+
+        Passages of ``sections`` (what the conversation is about) get ``boost`` added, so a
+        follow-up such as "does it spread?" is read in the context of the last answer.
+        """
+        words = _words(text)
+        if not words:
+            return []
+        expanded = words + [QUERY_SYNONYMS[w] for w in words if w in QUERY_SYNONYMS]
+        query = self.vectorizer.transform([" ".join(expanded)])
+        scores = np.asarray((self.matrix @ query.T).todense()).ravel() / 2.0
+        if sections and boost:
+            scores = scores + boost * np.array([p.section in sections for p in self.items])
+        order = np.argsort(-scores)[:limit]
+        return [(self.items[i], float(scores[i])) for i in order if scores[i] > 0]
+
+
+@lru_cache(maxsize=1)
+def index() -> PassageIndex:
+    """The index over every passage, built once per process (a few milliseconds)."""
+    return PassageIndex(passages())

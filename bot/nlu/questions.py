@@ -1,0 +1,262 @@
+"""Finds the separate questions in one message, so each can be answered in the order asked.
+
+"What are the contraindications and how long does a course last?" is two questions. The
+message is cut into clauses, first at sentence ends, then at "and", "also" and the like, and
+each clause is classified by a small TF-IDF logistic regression on raw text (the pipeline's own
+classifier sees only the whole message's features). A cut is kept only when every clause is a
+confident question of a different intent: "nausea and vomiting" stays one question.
+
+When a message holds two or more questions, ``questions`` in the parse data lists them
+(``intent``, ``confidence``, ``start``, ``end``, at most ``max_questions``), and the message's
+intent becomes the first one's, so the rules route it to the answer action, which answers each.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+from scipy.sparse import csr_matrix
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion
+from sklearn.utils.extmath import softmax
+
+logger = logging.getLogger(__name__)
+
+QUESTIONS_KEY = "questions"
+PERSONAL_CASE = "personal_case"
+OUT_OF_SCOPE = "out_of_scope"
+#: Where one sentence ends and another begins.
+SENTENCE_END = re.compile(r"[?!;]+\s*|\.\s+|\n+")
+#: Words that join two questions in one sentence.
+JOINER = re.compile(
+    r",?\s+(?:and\s+also|and\s+then|and|also|plus|as\s+well\s+as|besides|or)\s+"
+    r"|,\s*(?=(?:what|how|is|are|can|could|does|do|will|would|which|who|where|when|why|"
+    r"should|and)\b)",
+    re.IGNORECASE,
+)
+Span = Tuple[int, int]
+
+
+def _cut(text: str, pattern: re.Pattern, start: int, end: int) -> List[Span]:
+    """``text[start:end]`` cut at ``pattern``, as (start, end) spans of the non-empty pieces."""
+    spans: List[Span] = []
+    position = start
+    for match in pattern.finditer(text, start, end):
+        if text[position : match.start()].strip():
+            spans.append((position, match.start()))
+        position = match.end()
+    if text[position:end].strip():
+        spans.append((position, end))
+    return spans
+
+
+def sentences(text: str) -> List[Span]:
+    return _cut(text, SENTENCE_END, 0, len(text))
+
+
+#: A sentence that starts with a joiner ("And how long...?") starts after it.
+LEADING_JOINER = re.compile(r"\s*(?:and\s+also|and|also|plus|or)\s+", re.IGNORECASE)
+
+
+def clauses(text: str, span: Span) -> List[Span]:
+    start, end = span
+    leading = LEADING_JOINER.match(text, start, end)
+    return _cut(text, JOINER, leading.end() if leading else start, end)
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class QuestionSplitter(GraphComponent):
+    """Lists the questions of a compound message (see the module docstring)."""
+
+    @staticmethod
+    def get_default_config() -> Dict[str, Any]:
+        return {
+            # Intents that are not questions: never split off as a question of their own.
+            "ignore_intents": [
+                "greet",
+                "goodbye",
+                "thanks",
+                "affirm",
+                "deny",
+                "inform",
+                "change_field",
+                "cancel",
+                "skip",
+                "out_of_scope",
+                "request_treatment",
+                "choose_item",
+            ],
+            # A clause counts as a question of its intent from this probability on.
+            "min_confidence": 0.5,
+            "max_questions": 3,
+            "C": 30.0,
+        }
+
+    def __init__(
+        self,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        model: Optional[Dict[str, Any]] = None,
+    ) -> None:
+        self.config = config
+        self._model_storage = model_storage
+        self._resource = resource
+        self.features: Optional[FeatureUnion] = None
+        self.clf: Optional[LogisticRegression] = None
+        if model:
+            self.features, self.clf = model["features"], model["clf"]
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> QuestionSplitter:
+        return cls(config, model_storage, resource)
+
+    # ------------------------------------------------------------------ training
+    def train(self, training_data: TrainingData) -> Resource:
+        examples = [e for e in training_data.intent_examples if e.get(INTENT) and e.get(TEXT)]
+        if len({e.get(INTENT) for e in examples}) < 2:
+            return self._resource
+        self.features = FeatureUnion(
+            [
+                ("words", TfidfVectorizer(sublinear_tf=True)),
+                (
+                    "chars",
+                    TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True),
+                ),
+            ]
+        )
+        X = self.features.fit_transform([e.get(TEXT) for e in examples])
+        self.clf = LogisticRegression(
+            C=float(self.config["C"]), max_iter=2000, class_weight="balanced", random_state=42
+        )
+        self.clf.fit(X, [e.get(INTENT) for e in examples])
+        self.persist()
+        return self._resource
+
+    def persist(self) -> None:
+        import skops.io as sio
+
+        with self._model_storage.write_to(self._resource) as model_dir:
+            sio.dump({"features": self.features, "clf": self.clf}, model_dir / "splitter.skops")
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> QuestionSplitter:
+        import skops.io as sio
+
+        try:
+            with model_storage.read_from(resource) as model_dir:
+                path = model_dir / "splitter.skops"
+                model = sio.load(path, trusted=sio.get_untrusted_types(file=path))
+        except (ValueError, FileNotFoundError):
+            logger.debug("No question splitter model in %s; it is untrained", resource.name)
+            model = None
+        return cls(config, model_storage, resource, model)
+
+    # ------------------------------------------------------------------ inference
+    def classify(self, texts: Sequence[str]) -> List[Tuple[str, float]]:
+        """(intent, probability) of each text; products over each row's non-zeros only."""
+        assert self.features is not None and self.clf is not None
+        X = csr_matrix(self.features.transform(list(texts)))
+        scores = np.empty((X.shape[0], self.clf.coef_.shape[0]))
+        for row in range(X.shape[0]):
+            start, end = X.indptr[row], X.indptr[row + 1]
+            scores[row] = self.clf.coef_[:, X.indices[start:end]] @ X.data[start:end]
+        probabilities = softmax(scores + self.clf.intercept_, copy=False)
+        best = probabilities.argmax(axis=1)
+        return [(str(self.clf.classes_[i]), float(probabilities[r, i])) for r, i in enumerate(best)]
+
+    def questions(self, text: str) -> List[Dict[str, Any]]:
+        """The questions of ``text`` in order, or [] when it holds fewer than two.
+
+        Every clause is classified; a clause that is no confident question (context such as
+        "my son is 5") joins the question next to it, and neighbours of the same intent join
+        into one ("nausea and vomiting?").
+        """
+        spans = [part for sentence in sentences(text) for part in clauses(text, sentence)]
+        if len(spans) < 2:
+            return []
+        found: List[Dict[str, Any]] = []
+        pending: Optional[int] = None  # start of leading context waiting for its question
+        for (start, end), (intent, confidence) in zip(
+            spans, self.classify([text[s:e] for s, e in spans])
+        ):
+            if not self._is_question(intent, confidence) or (
+                found and found[-1]["intent"] == intent
+            ):
+                if found:
+                    found[-1]["end"] = end
+                elif pending is None:
+                    pending = start
+                continue
+            begin = start if pending is None else pending
+            pending = None
+            found.append({"intent": intent, "confidence": confidence, "start": begin, "end": end})
+        if len({q["intent"] for q in found}) < 2:
+            return []
+        return found[: int(self.config["max_questions"])]
+
+    def _is_question(self, intent: str, confidence: float) -> bool:
+        return (
+            intent not in self.config["ignore_intents"]
+            and confidence >= self.config["min_confidence"]
+        )
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get(TEXT) or ""
+            found: List[Dict[str, Any]] = []
+            intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
+            if (
+                self.clf is not None
+                and intent != OUT_OF_SCOPE  # judged out of our domain: nothing to answer
+                and not text.startswith("/")
+                and _may_hold_two(text)
+            ):
+                found = self.questions(text)
+            message.set(QUESTIONS_KEY, found or None, add_to_output=True)
+            if found:
+                _route_to_the_questions(message, found)
+        return messages
+
+
+def _route_to_the_questions(message: Message, found: List[Dict[str, Any]]) -> None:
+    """Make the message's intent one of its questions, so the rules send it to the answer.
+
+    An emergency stays an emergency; "is it right for me?" next to a real question is left to
+    the answer's personal note, so the first other question leads.
+    """
+    intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
+    topics = [q["intent"] for q in found if q["intent"] != PERSONAL_CASE]
+    if intent == "emergency" or not topics or intent in topics:
+        return
+    confidence = min(q["confidence"] for q in found)
+    message.set(INTENT, {INTENT_NAME_KEY: topics[0], "confidence": confidence}, True)
+
+
+def _may_hold_two(text: str) -> bool:
+    """Cheap test before any classification: is there anything to cut at?"""
+    return bool(SENTENCE_END.search(text.rstrip("?!. \n")) or JOINER.search(text))

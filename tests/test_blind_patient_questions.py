@@ -1,0 +1,53 @@
+"""The blind patient questions end to end over REST, with the gate of issue 10.
+
+Two sets, both written by separate authors who saw only the article: ``patient_questions.yml``
+(also used to find failure kinds while building) and ``patient_questions_final.yml`` (only
+ever scored). Each reply must carry the expected facts, and no reply may contain a figure
+that is not in the article. The full report goes to test-artifacts/.
+"""
+
+from __future__ import annotations
+
+from typing import List
+
+import pytest
+
+from bot.checks import blind_eval
+from tests.conftest import ROOT, LiveStack
+
+ARTIFACTS = ROOT / "test-artifacts"
+SETS = {
+    "patient_questions": 0.95,
+    "patient_questions_final": 0.85,
+}
+
+
+@pytest.mark.parametrize("name,gate", list(SETS.items()))
+def test_blind_patient_questions(live_stack: LiveStack, name: str, gate: float) -> None:
+    path = ROOT / "tests" / "blind" / f"{name}.yml"
+    results: List[blind_eval.CaseResult] = blind_eval.evaluate(live_stack.chat, path)
+    blind_eval.write_report(results, ARTIFACTS / f"blind-{name}.json")
+    table = blind_eval.format_summary(results)
+    (ARTIFACTS / f"blind-{name}.txt").write_text(table + "\n", encoding="utf-8")
+    print(f"\n{name}\n{table}")
+    ungrounded = blind_eval.ungrounded_replies(results)
+    assert not ungrounded, [(t.user, t.ungrounded) for t in ungrounded]
+    score = blind_eval.summary(results)["all"]["score"]
+    assert score >= gate, f"{name}: {score:.3f} < {gate}\n{table}"
+
+
+def test_the_checker_fails_a_wrong_answer() -> None:
+    """A reply without the facts, or with a figure the article lacks, does not pass."""
+    probes = blind_eval.response_probes()
+    turn = {"user": "q", "expect": "answer", "facts": [["88"]]}
+    assert not blind_eval.check_turn(turn, [{"text": "It works in 77% of cases."}], probes).passed
+    assert not blind_eval.check_turn(turn, [{"text": "In 88% and 99% of cases."}], probes).passed
+    assert blind_eval.check_turn(turn, [{"text": "In 88% of cases."}], probes).passed
+    oos = {"user": "q", "expect": "out_of_scope"}
+    assert not blind_eval.check_turn(oos, [{"text": "In 88% of cases."}], probes).passed
+
+
+def test_the_sets_are_large_enough() -> None:
+    for name in SETS:
+        data = blind_eval.load_cases(ROOT / "tests" / "blind" / f"{name}.yml")
+        assert len(data) >= 150, name

@@ -1,0 +1,206 @@
+"""The components added for how patients really write (issue 10): article terms, personal
+framing, several questions in one message, and the two out-of-domain judgements."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import pytest
+import spacy
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.nlu.utils.spacy_utils import SpacyModel
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.content.framing import is_personal
+from bot.nlu.framing import PersonalFraming
+from bot.nlu.out_of_domain import DomainVocabulary, OtherHealthOutOfScope
+from bot.nlu.questions import QuestionSplitter, clauses, sentences
+from bot.nlu.vocabulary import TermEntityExtractor
+
+MODEL = SpacyModel(model=spacy.blank("en"), model_name="blank")
+
+
+def message(text: str, intent: str = "ask_side_effects", confidence: float = 0.9) -> Message:
+    m = Message(data={"text": text})
+    m.set("intent", {"name": intent, "confidence": confidence})
+    m.set("intent_ranking", [{"name": intent, "confidence": confidence}])
+    return m
+
+
+# ---------------------------------------------------------------- terms
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("what does myelosuppression mean", ["myelosuppression"]),
+        ("what is myelosupresion", ["myelosuppression"]),  # typo
+        ("explain parenteral please", ["parenteral"]),
+        ("what are catecholamines", ["catecholamines"]),
+        ("what is I-131", ["iodine"]),
+        ("how much does it cost", []),
+    ],
+)
+def test_article_terms_are_found_with_typos(text: str, expected: List[str]) -> None:
+    (m,) = TermEntityExtractor({}).process([Message(data={"text": text})], MODEL)
+    assert [e["value"] for e in m.get("entities", []) if e["entity"] == "term"] == expected
+
+
+# ---------------------------------------------------------------- framing
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my aunt was told she has a pheochromocytoma, would this help her?",
+        "our son has neuroblastoma, what are his chances with MIBG?",
+        "Ive been told I have MTC",
+        "can i have it with my condition",
+        "my 5 year old son has neuroblastoma",
+        "is it safe for me",
+    ],
+)
+def test_personal_framing_is_detected(text: str) -> None:
+    assert is_personal(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["what are the side effects", "how much does it cost", "tell me about costs", "what is mibg"],
+)
+def test_general_questions_are_not_personal(text: str) -> None:
+    assert not is_personal(text)
+
+
+def test_framing_is_in_the_parse_data_and_payloads_are_not_framed() -> None:
+    framed, payload = PersonalFraming({}).process(
+        [message("my dad has kidney problems"), message('/inform{"x": "my dad"}')]
+    )
+    assert framed.get("framing") == "personal" and payload.get("framing") is None
+    assert "framing" in framed.as_dict(only_output_properties=True)
+
+
+# ---------------------------------------------------------------- several questions
+def test_sentences_and_clauses_are_cut_at_their_joints() -> None:
+    text = "what is mibg? and how long does a course last and what does it cost"
+    cut = [text[s:e] for span in sentences(text) for s, e in clauses(text, span)]
+    assert cut == ["what is mibg", "how long does a course last", "what does it cost"]
+
+
+TRAINING = {
+    "ask_contraindications": [
+        "what are the contraindications",
+        "who cannot have mibg",
+        "when is mibg not allowed",
+        "contraindications of the therapy",
+    ],
+    "ask_dosing": [
+        "how long does a course last",
+        "what is the dose",
+        "how long is the therapy",
+        "how many cycles",
+    ],
+    "ask_side_effects": ["what are the side effects", "side effects", "nausea", "vomiting"],
+    "greet": ["hello", "hi there", "good morning", "hey"],
+}
+
+
+@pytest.fixture(scope="module")
+def splitter(tmp_path_factory: pytest.TempPathFactory) -> QuestionSplitter:
+    storage = LocalModelStorage(Path(tmp_path_factory.mktemp("splitter")))
+    context = ExecutionContext(GraphSchema({}), "test")
+    config = {**QuestionSplitter.get_default_config(), "min_confidence": 0.4}
+    component = QuestionSplitter.create(config, storage, Resource("splitter"), context)
+    examples = [
+        Message(data={"text": t, "intent": i}) for i, texts in TRAINING.items() for t in texts
+    ]
+    resource = component.train(TrainingData(examples))
+    return QuestionSplitter.load(config, storage, resource, context)
+
+
+def split(splitter: QuestionSplitter, text: str, intent: str = "ask_dosing") -> Optional[list]:
+    (m,) = splitter.process([message(text, intent)])
+    return m.get("questions")
+
+
+def test_two_questions_are_listed_in_order_and_the_intent_follows(splitter) -> None:
+    text = "what are the contraindications and how long does a course last?"
+    (m,) = splitter.process([message(text, "nlu_fallback", 0.3)])
+    found = m.get("questions")
+    assert [q["intent"] for q in found] == ["ask_contraindications", "ask_dosing"]
+    assert text[found[0]["start"] : found[0]["end"]] == "what are the contraindications"
+    assert m.get("intent")["name"] == "ask_contraindications"  # routed to the answer
+
+
+def test_one_question_with_and_stays_one(splitter) -> None:
+    assert split(splitter, "nausea and vomiting?", "ask_side_effects") is None
+    assert split(splitter, "what is the dose") is None
+
+
+def test_a_greeting_is_not_a_question(splitter) -> None:
+    assert split(splitter, "hello, what are the side effects") is None
+
+
+def test_an_emergency_keeps_its_intent(splitter) -> None:
+    (m,) = splitter.process([message("what is the dose and side effects?", "emergency")])
+    assert m.get("intent")["name"] == "emergency" and len(m.get("questions")) == 2
+
+
+# ---------------------------------------------------------------- out of our domain
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("side effects of ibuprofen", "out_of_scope"),
+        ("what chemo is used for breast cancer", "out_of_scope"),
+        ("my mum has alzheimers, what medicines slow it down", "out_of_scope"),
+        ("side effects of mibg", "ask_side_effects"),
+        ("can he have it if he has diabetes", "ask_side_effects"),
+        ("what are the side effects", "ask_side_effects"),
+    ],
+)
+def test_other_illnesses_are_out_of_scope(text: str, expected: str) -> None:
+    (m,) = OtherHealthOutOfScope({}).process([message(text)])
+    assert m.get("intent")["name"] == expected
+
+
+def test_a_form_answer_naming_another_illness_is_left_to_the_form() -> None:
+    (m,) = OtherHealthOutOfScope({}).process([message("lung cancer", "inform")])
+    assert m.get("intent")["name"] == "inform"
+
+
+@pytest.fixture(scope="module")
+def vocabulary(tmp_path_factory: pytest.TempPathFactory) -> DomainVocabulary:
+    storage = LocalModelStorage(Path(tmp_path_factory.mktemp("vocabulary")))
+    context = ExecutionContext(GraphSchema({}), "test")
+    config = DomainVocabulary.get_default_config()
+    component = DomainVocabulary.create(config, storage, Resource("vocabulary"), context)
+    examples = [
+        Message(data={"text": "how much does it cost", "intent": "ask_costs"}),
+        Message(data={"text": "what does a clutch cost", "intent": "out_of_scope"}),
+    ]
+    resource = component.train(TrainingData(examples))
+    return DomainVocabulary.load(config, storage, resource, context)
+
+
+@pytest.mark.parametrize(
+    "text,confidence,expected",
+    [
+        ("how much does it cost", 0.9, "ask_costs"),
+        ("how much does it cost to replace a clutch", 0.9, "out_of_scope"),  # 2 unknown
+        ("how much does a tesla cost", 0.5, "out_of_scope"),  # 1 unknown, unsure
+        ("how much does a tesla cost", 0.95, "ask_costs"),  # 1 unknown, sure
+        ("how much does mibg cost in poland for a clutch", 0.9, "ask_costs"),  # anchored
+    ],
+)
+def test_words_our_domain_never_uses_make_a_question_out_of_scope(
+    vocabulary: DomainVocabulary, text: str, confidence: float, expected: str
+) -> None:
+    (m,) = vocabulary.process([message(text, "ask_costs", confidence)])
+    assert m.get("intent")["name"] == expected
+    if expected == "out_of_scope":
+        assert m.get("intent")["confidence"] < 0.8  # the form still judges its own answers
+
+
+def test_the_vocabulary_includes_the_article(vocabulary: DomainVocabulary) -> None:
+    assert "myelosuppression" in vocabulary.vocabulary
+    assert "clutch" not in vocabulary.vocabulary  # learnt only from in-domain examples
