@@ -181,6 +181,7 @@ def cmd_serve_rasa(args: argparse.Namespace) -> int:
     from bot import speedups
 
     speedups.prepare(Path(args.model))
+    serving.guard_entities()
     from rasa.__main__ import main as rasa_main
 
     sys.argv = argv
