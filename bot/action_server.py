@@ -24,6 +24,8 @@ from typing import Optional
 
 from bot import log_privacy, offline, settings
 
+offline.apply()  # on import, before rasa_sdk or our actions are loaded
+
 logger = logging.getLogger(__name__)
 
 #: Routes that answer without the token (``make run``'s readiness check).

@@ -24,9 +24,11 @@ from typing import List, Optional
 
 from bot import log_privacy, offline, serving, settings
 
+offline.apply()  # on import: every `python -m bot` command, before anything imports Rasa
+
 
 def main(argv: Optional[List[str]] = None) -> int:
-    offline.apply()  # before anything imports Rasa: no telemetry, no Sentry
+    offline.apply()  # again, in case the environment changed since the import
     log_privacy.install()
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["rasa"]:  # everything after "rasa" is Rasa's, --help included
