@@ -45,7 +45,7 @@ def test_python_m_bot_rasa_runs_with_telemetry_off(tmp_path: Path, asked: dict) 
         "import bot.action_server",  # the action server module
         "import bot.checks",  # python -m bot.checks.validate_data / nlu_eval
     ],
-    ids=["python-m-bot", "web-app", "action-server"],
+    ids=["python-m-bot", "web-app", "action-server", "checks"],
 )
 @pytest.mark.parametrize("asked", [{}, {"RASA_TELEMETRY_ENABLED": "true"}], ids=["empty", "on"])
 def test_entry_points_leave_telemetry_and_sentry_off(tmp_path: Path, entry: str, asked) -> None:
