@@ -77,6 +77,9 @@ def serve(port: int, host: str, actions_package: str = "actions") -> None:
     utils.configure_colored_logging(logging.INFO)
     utils.update_sanic_log_level()
     log_privacy.install()
+    from bot.db.engine import private_files
+
+    private_files()
     logger.info("Starting action endpoint server...")
     app = create_app(settings.action_server_token(), actions_package)
     plugin_manager().hook.attach_sanic_app_extensions(app=app)

@@ -30,6 +30,9 @@ offline.apply()  # on import: every `python -m bot` command, before anything imp
 def main(argv: Optional[List[str]] = None) -> int:
     offline.apply()  # again, in case the environment changed since the import
     log_privacy.install()
+    from bot.db.engine import private_files
+
+    private_files()  # var/*.db (and -wal, -shm), keys, logs we write: 0600
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["rasa"]:  # everything after "rasa" is Rasa's, --help included
         return cmd_rasa(argv[1:])

@@ -25,9 +25,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot import log_privacy, offline, settings
 
-# Also when uvicorn is started directly (bot.web.app:app): no Rasa telemetry, redacted logs.
+# Also when uvicorn is started directly (bot.web.app:app): no Rasa telemetry, redacted logs,
+# private database files.
 offline.apply()
 log_privacy.install()
+
+from bot.db.engine import private_files  # noqa: E402
+
+private_files()
 
 from bot.web.staff import create_staff_app  # noqa: E402 - after the process setup above
 
