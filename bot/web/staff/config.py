@@ -40,7 +40,11 @@ class StaffConfig:
     page_size: int = 50
     #: A session lasts one working day at most; then the coordinator logs in again.
     session_seconds: int = 12 * 3600
+    #: Failed logins allowed per window: per e-mail and address, per account from any
+    #: address (then the account is locked until the window has passed), per address.
     login_max_failures: int = 5
+    login_account_max_failures: int = 10
+    login_address_max_failures: int = 20
     login_window_seconds: int = 15 * 60
     #: How often summaries of senders erased outside the console are looked for.
     reconcile_seconds: float = 60.0
