@@ -12,6 +12,11 @@ Defaults: one worker, no Redis (``make run`` needs nothing but the SQLite files)
 workers need the lock store; asking for them without one is refused rather than quietly
 ignored. With several workers, socket.io clients must use the websocket transport or the load
 balancer must keep sessions sticky (the widget connects by websocket first; docs/channels.md).
+
+``guard_entities`` (applied by ``serve-rasa``) is the NLU boundary for typed input: entity
+values that are not strings of at most ``MAX_ENTITY_CHARS`` characters (``/inform{"tumour":
+{"a": 1}}``, ``[1, 2, 3]``, a number) are dropped before Rasa fills slots from them, so they
+never reach the action server or a stored request.
 """
 
 from __future__ import annotations
