@@ -108,7 +108,9 @@ QUOTED_TEXT_RE = re.compile(
 SLASH_MESSAGE_WARNING_RE = re.compile(r"(Failed to parse arguments in line).*", re.DOTALL)
 EMAIL_RE = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
 DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
-PHONE_RE = re.compile(r"(?<![\w.:/-])\+?\d[\d ().\-/]{6,}\d(?![\w.:-])")
+#: International (+49 30 1234567) or local (030 1234567) numbers, one separator at a time (so
+#: the aligned columns of a printed matrix, "0  0  2", are not taken for one).
+PHONE_RE = re.compile(r"(?<![\w.:/+-])(?:\+\d|0\d)(?:[ ().\-/]?\d){6,}(?![\w.:-])")
 
 
 def _redact_json(message: str) -> Optional[str]:

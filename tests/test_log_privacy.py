@@ -185,3 +185,23 @@ def test_a_failing_action_leaves_nothing_personal_in_the_action_server_log(
     )
     assert status == 500
     assert_no_sentinels(live_stack.logs / "actions.log")
+
+
+@pytest.mark.parametrize(
+    "kept",
+    [
+        "[[ 2  0  0  0  0  0  0  0  0  0  0  0  0  0]",
+        "Correct:          79 / 79",
+        "trained in 26 s; 12345678 events",
+        "listening on 127.0.0.1:5055",
+    ],
+)
+def test_numbers_that_are_no_phone_numbers_are_kept(kept: str) -> None:
+    assert log_privacy.redact(kept) == kept
+
+
+@pytest.mark.parametrize(
+    "phone", ["+49 30 9876543", "+380441234567", "030 987 6543", "0049 30 9876543"]
+)
+def test_phone_numbers_are_masked(phone: str) -> None:
+    assert log_privacy.redact(f"call {phone} now") == "call <phone> now"
