@@ -90,14 +90,19 @@ PERSONAL_KEYS = (
 )
 #: structlog fields an operator needs and that hold no user data.
 KEPT_JSON_KEYS = {"event", "event_key", "event_info", "level", "timestamp", "logger", "name"}
+#: Colours of Rasa's console renderer (a terminal): "\x1b[36muser_text\x1b[0m=..."
+ANSI_RE = re.compile(r"\x1b\[[0-9;]*m")
 BODY_RE = re.compile(r"\bbody=.*", re.DOTALL)
 CONVERSATION_JSON_RE = re.compile(
     r"[\[{].*[\"'](?:sender_id|slots|tracker|latest_message|events|text|request_body|"
     r"parse_data|entities|value)[\"']\s*:.*[\]}]",
     re.DOTALL,
 )
+#: key=value as structlog's console renderer writes it; an unquoted value runs to the next key.
 KEY_VALUE_RE = re.compile(
-    r"\b(" + "|".join(PERSONAL_KEYS) + r")=('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|\S+)"
+    r"\b(" + "|".join(PERSONAL_KEYS) + r")=('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|"
+    r".*?(?=\s+[A-Za-z_]\w*=|\Z))",
+    re.DOTALL,
 )
 #: Rasa's plain-text log lines quote the user's text after these words ("Received user
 #: message 'I am Anna' with intent ...").
@@ -133,6 +138,8 @@ def redact(message: str) -> str:
     as_json = _redact_json(message)
     if as_json is not None:
         return as_json
+    if "\x1b[" in message:
+        message = ANSI_RE.sub("", message)
     message = SLASH_MESSAGE_WARNING_RE.sub(r"\1 " + REDACTED, message)
     message = BODY_RE.sub("body=" + REDACTED, message)
     message = CONVERSATION_JSON_RE.sub(REDACTED, message)

@@ -53,12 +53,22 @@ def assert_no_sentinels(*logs: Path) -> None:
         + "}}''",
         json.dumps({"event": "message.parsing.failed", "user_text": "/" + SENTINEL_EMAIL}),
         "message.parsing.failed         user_text=/" + SENTINEL_EMAIL,
+        "message.parsing.failed \x1b[36muser_text\x1b[0m=\x1b[35m/" + SENTINEL_NAME + "\x1b[0m",
         f"x.py:100: UserWarning: Failed to parse arguments in line '/{SENTINEL_EMAIL}'. Expected",
         'Tracker: {"sender_id": "s", "slots": {"full_name": "' + SENTINEL_NAME + '"}}',
         f"call {SENTINEL_PHONE} or write to {SENTINEL_EMAIL}",
         f"Received user message 'I am {SENTINEL_NAME}' with intent '{{'name': 'inform'}}'",
     ],
-    ids=["body", "structlog-json", "structlog-text", "warning", "tracker", "contact", "text"],
+    ids=[
+        "body",
+        "structlog-json",
+        "structlog-text",
+        "structlog-terminal",
+        "warning",
+        "tracker",
+        "contact",
+        "text",
+    ],
 )
 def test_personal_parts_are_redacted(message: str) -> None:
     redacted = log_privacy.redact(message).lower()
