@@ -51,7 +51,7 @@ $(MODEL): $(TRAIN_INPUTS) $(SPACY_MODEL) | $(VENV)/.complete
 	@echo "==> training the model (data or config changed)"
 	@mkdir -p models
 	@mkdir -p var
-	@umask 077; start=$$(date +%s); $(PY) -m bot rasa train --fixed-model-name mibg --out models --force > var/train.log 2>&1 \
+	@umask 077; rm -f var/train.log; start=$$(date +%s); $(PY) -m bot rasa train --fixed-model-name mibg --out models --force > var/train.log 2>&1 \
 		|| { tail -40 var/train.log; exit 1; }; \
 		echo "    trained in $$(( $$(date +%s) - start )) s (log: var/train.log)"
 	@test -f $(MODEL)
