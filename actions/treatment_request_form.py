@@ -175,13 +175,15 @@ class ValidateTreatmentRequestForm(FormValidationAction):
             requested = next_slot(slots) or FORM_SLOTS[-1]
         turn = Turn.from_tracker(tracker)
 
-        if tracker.get_slot("request_reference") or (requested is None and _all_filled(slots)):
+        reference = _slot_value("request_reference", tracker.get_slot("request_reference"))
+        if reference or (requested is None and _all_filled(slots)):
             # Re-activated after a save (or a failed save): nothing to ask, go to submit.
             return [SlotSet(REQUESTED_SLOT, None)]
         if requested is None:
             return []
 
-        outcome = self.interpret(requested, turn, slots, tracker.get_slot("change_pending"))
+        change_pending = tracker.get_slot("change_pending") is True
+        outcome = self.interpret(requested, turn, slots, change_pending)
         if outcome.reject:
             return []
         for response in outcome.responses:
