@@ -9,15 +9,14 @@ export ACTION_PORT ?= 5055
 export WEB_PORT ?= 8000
 export TRACKER_DATABASE_URL ?= sqlite:///var/tracker.db
 export DATABASE_URL ?= sqlite:///var/requests.db
-# Rasa and TensorFlow chatter that says nothing useful to us.
+# Rasa and TensorFlow chatter that says nothing useful to us. (Rasa's telemetry and Sentry are
+# off in every entry point of ours, bot/offline.py: train and test run as `python -m bot rasa`.)
 export TF_CPP_MIN_LOG_LEVEL ?= 3
-export RASA_TELEMETRY_ENABLED ?= false
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 export PYTHONWARNINGS ?= ignore::DeprecationWarning
 
 VENV := .venv
 PY := $(VENV)/bin/python
-RASA := $(VENV)/bin/rasa
 MODEL := models/mibg.tar.gz
 SPACY_MODEL := var/spacy-en/meta.json
 TRAIN_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) \
@@ -52,7 +51,7 @@ $(MODEL): $(TRAIN_INPUTS) $(SPACY_MODEL) | $(VENV)/.complete
 	@echo "==> training the model (data or config changed)"
 	@mkdir -p models
 	@mkdir -p var
-	@start=$$(date +%s); $(RASA) train --fixed-model-name mibg --out models --force > var/train.log 2>&1 \
+	@umask 077; rm -f var/train.log; start=$$(date +%s); $(PY) -m bot rasa train --fixed-model-name mibg --out models --force > var/train.log 2>&1 \
 		|| { tail -40 var/train.log; exit 1; }; \
 		echo "    trained in $$(( $$(date +%s) - start )) s (log: var/train.log)"
 	@test -f $(MODEL)

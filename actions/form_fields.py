@@ -1,7 +1,8 @@
 """Parse and check what a patient types into the treatment-request form.
 
 Pure functions, no Rasa types: each returns the normalised value or ``None`` when the text is not
-a plausible answer, so the form can tell an answer from a question typed mid-form.
+a plausible answer, so the form can tell an answer from a question typed mid-form. A value that
+is not a string (a number, a list, a dict from a typed payload) is no answer either.
 """
 
 from __future__ import annotations
@@ -87,15 +88,20 @@ def _countries() -> Dict[str, str]:
     return lookup
 
 
+def _text(value: object) -> str:
+    """``value`` if it is a string, else ``""``: a value of another type is no answer."""
+    return value if isinstance(value, str) else ""
+
+
 def parse_email(text: str) -> Optional[str]:
     """The first email address in ``text``, lower-cased, or ``None``."""
-    match = EMAIL_RE.search(text or "")
+    match = EMAIL_RE.search(_text(text))
     return match.group(1).lower() if match else None
 
 
 def parse_phone(text: str) -> Optional[str]:
     """A valid phone number in ``text`` in international format ("+49 1512 3456789")."""
-    for candidate in PHONE_CANDIDATE_RE.findall(text or ""):
+    for candidate in PHONE_CANDIDATE_RE.findall(_text(text)):
         number = candidate.strip()
         if number.startswith("00"):
             number = "+" + number[2:]
@@ -112,13 +118,13 @@ def parse_phone(text: str) -> Optional[str]:
 
 def looks_like_phone_attempt(text: str) -> bool:
     """True when the text is mostly digits, i.e. meant as a phone number."""
-    digits = sum(ch.isdigit() for ch in text or "")
+    digits = sum(ch.isdigit() for ch in _text(text))
     return digits >= 5
 
 
 def parse_name(text: str) -> Optional[str]:
     """A person's name from "Anna Kowalska" or "my name is anna kowalska", else ``None``."""
-    cleaned = NAME_PREFIX_RE.sub("", (text or "").strip()).strip(" .,!")
+    cleaned = NAME_PREFIX_RE.sub("", _text(text).strip()).strip(" .,!")
     words = cleaned.split()
     if not 1 <= len(words) <= 6 or len(cleaned) > 100:
         return None
@@ -131,11 +137,11 @@ def parse_name(text: str) -> Optional[str]:
 
 def name_correction(text: str) -> Optional[str]:
     """The new name in "actually my name is ...", anywhere in the form."""
-    match = NAME_CORRECTION_RE.search(text or "")
+    match = NAME_CORRECTION_RE.search(_text(text))
     return parse_name(match.group(1)) if match else None
 
 
 def parse_country(text: str) -> Optional[str]:
     """The country named in ``text`` ("I live in poland" -> "Poland"), else ``None``."""
-    folded = _fold(COUNTRY_PREFIX_RE.sub("", (text or "").strip()).strip(" .,!"))
+    folded = _fold(COUNTRY_PREFIX_RE.sub("", _text(text).strip()).strip(" .,!"))
     return _countries().get(folded)

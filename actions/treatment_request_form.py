@@ -11,11 +11,15 @@ message means for the requested field:
 
 Corrections work at any step: an email address or phone number in any message replaces the one
 given before, "my name is ..." replaces the name, and "change my email" re-asks that field.
-Nothing personal is written to the logs.
+Values of the wrong type (a number or a dict where text belongs, from a typed ``/intent{...}``
+payload or a damaged conversation) count as no value: the patient is asked for the field again.
+An unexpected error in this action is caught: the patient hears ``FORM_ERROR_TEXT`` and the same
+question again, and only the error's type is logged. Nothing personal is written to the logs.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -29,6 +33,8 @@ from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
 from actions import form_fields
 from actions.answers import QUESTION_INTENTS
 from bot.content.tumours import GROUPS, TUMOURS
+
+logger = logging.getLogger(__name__)
 
 FORM_SLOTS: List[str] = [
     "privacy_consent",
@@ -51,6 +57,11 @@ QUESTION_CONFIDENCE = 0.6
 #: Intents that are never a field value, but not a question either: ask again.
 NON_ANSWER_INTENTS = {"greet", "thanks", "affirm", "deny", "request_treatment", "out_of_scope"}
 CANCEL_INTENTS = {"cancel", "goodbye"}
+#: Said when this action fails unexpectedly; the form then asks its question again.
+#: (Dispatcher text, not a domain response: domain.yml has no response for this case yet.)
+FORM_ERROR_TEXT = "Sorry, I could not process that answer. Let me ask again."
+#: Slots that hold True/False; every other form slot holds text.
+BOOL_SLOTS = ("privacy_consent", "request_confirmed")
 NOT_SERVED_DESTINATIONS = {"Turkey", "Switzerland", "South Korea", "India"}
 NO_PREFERENCE_RE = re.compile(
     r"\b(any|anywhere|no preference|doesn'?t matter|does not matter|don'?t mind|"
@@ -79,13 +90,19 @@ class Turn:
 
     @classmethod
     def from_tracker(cls, tracker: Tracker) -> Turn:
-        latest = tracker.latest_message or {}
-        intent = latest.get("intent") or {}
+        latest = _dict(tracker.latest_message)
+        intent = _dict(latest.get("intent"))
+        confidence = intent.get("confidence")
+        entities = latest.get("entities")
         return cls(
-            text=(latest.get("text") or "").strip(),
-            intent=intent.get("name"),
-            confidence=float(intent.get("confidence") or 0.0),
-            entities=list(latest.get("entities") or []),
+            text=_string(latest.get("text")).strip(),
+            intent=intent.get("name") if isinstance(intent.get("name"), str) else None,
+            confidence=float(confidence) if isinstance(confidence, (int, float)) else 0.0,
+            entities=[
+                e
+                for e in (entities if isinstance(entities, list) else [])
+                if isinstance(e, dict) and isinstance(e.get("value"), str)
+            ],
         )
 
     @property
@@ -102,7 +119,15 @@ class Turn:
         )
 
     def entity(self, name: str) -> Optional[str]:
-        return next((e.get("value") for e in self.entities if e.get("entity") == name), None)
+        """The first value of entity ``name``; only strings count (see ``from_tracker``)."""
+        return next(
+            (
+                e["value"]
+                for e in self.entities
+                if e.get("entity") == name and isinstance(e.get("value"), str)
+            ),
+            None,
+        )
 
 
 @dataclass
@@ -124,18 +149,41 @@ class ValidateTreatmentRequestForm(FormValidationAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
-        slots = {name: tracker.get_slot(name) for name in FORM_SLOTS}
-        slots["field_failures"] = dict(tracker.get_slot("field_failures") or {})
+        try:
+            return self.validate(dispatcher, tracker)
+        except Exception as error:  # noqa: BLE001 - the patient must get an answer
+            logger.error("treatment request form failed: %s", type(error).__name__)
+            dispatcher.utter_message(text=FORM_ERROR_TEXT)
+            try:
+                requested = tracker.get_slot(REQUESTED_SLOT)
+            except Exception:  # noqa: BLE001 - the tracker itself is broken
+                requested = None
+            # Ask the same question again (Rasa re-asks the requested slot).
+            return [SlotSet(REQUESTED_SLOT, requested if requested in FORM_SLOTS else None)]
+
+    def validate(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
+        """What the latest message means for the form, as slot events (see the module)."""
+        slots = {name: _slot_value(name, tracker.get_slot(name)) for name in FORM_SLOTS}
+        failures = tracker.get_slot("field_failures")
+        slots["field_failures"] = {
+            key: value
+            for key, value in (failures.items() if isinstance(failures, dict) else ())
+            if key in FORM_SLOTS and isinstance(value, int)
+        }
         requested = tracker.get_slot(REQUESTED_SLOT)
+        if requested is not None and requested not in FORM_SLOTS:
+            requested = next_slot(slots) or FORM_SLOTS[-1]
         turn = Turn.from_tracker(tracker)
 
-        if tracker.get_slot("request_reference") or (requested is None and _all_filled(slots)):
+        reference = _slot_value("request_reference", tracker.get_slot("request_reference"))
+        if reference or (requested is None and _all_filled(slots)):
             # Re-activated after a save (or a failed save): nothing to ask, go to submit.
             return [SlotSet(REQUESTED_SLOT, None)]
         if requested is None:
             return []
 
-        outcome = self.interpret(requested, turn, slots, tracker.get_slot("change_pending"))
+        change_pending = tracker.get_slot("change_pending") is True
+        outcome = self.interpret(requested, turn, slots, change_pending)
         if outcome.reject:
             return []
         for response in outcome.responses:
@@ -318,6 +366,21 @@ class ValidateTreatmentRequestForm(FormValidationAction):
         if turn.is_question:
             return Outcome(reject=True)
         return Outcome(slots={"request_confirmed": None})
+
+
+def _dict(value: Any) -> Dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _string(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _slot_value(name: str, value: Any) -> Any:
+    """A form slot's value, or ``None`` (not given) when it has the wrong type."""
+    if name in BOOL_SLOTS:
+        return value if isinstance(value, bool) else None
+    return value if isinstance(value, str) else None
 
 
 def next_slot(slots: Dict[str, Any]) -> Optional[str]:

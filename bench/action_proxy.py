@@ -26,8 +26,11 @@ def build_app(target: str) -> web.Application:
         body = await request.read()
         payload = await request.json()
         started = time.perf_counter()
+        headers = {"Content-Type": "application/json"}
+        if "Authorization" in request.headers:  # the action server's shared token
+            headers["Authorization"] = request.headers["Authorization"]
         async with request.app["session"].post(
-            target + "/webhook", data=body, headers={"Content-Type": "application/json"}
+            target + "/webhook", data=body, headers=headers
         ) as reply:
             answer = await reply.read()
             status = reply.status

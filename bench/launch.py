@@ -57,6 +57,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         endpoints = Path(_option(rasa_args, "--endpoints"))
         derived, _workers = serving.configure(endpoints, settings.VAR_DIR)
         rasa_args[rasa_args.index("--endpoints") + 1] = str(derived)
+        serving.guard_entities()  # as serve-rasa: typed entity values dropped
     for name in SPEEDUPS:
         if name in args.speedup:
             SPEEDUPS[name]()

@@ -31,6 +31,8 @@ CREDENTIALS = "bot.channels.rest.SafeRestInput:\n"
 #: As the Procfile starts the action server: a keep-alive longer than Rasa's 15 s aiohttp pool
 #: (Sanic's 5 s default made Rasa reuse closed connections and lose conversations under load).
 ACTION_SERVER_ENV = {"SANIC_KEEP_ALIVE_TIMEOUT": "120"}
+#: One action-server token for every server of a benchmark run.
+ACTION_SERVER_TOKEN = secrets.token_urlsafe(32)
 #: How the benchmark serves our bot: Rasa in-process with bot.speedups, as `bot serve-rasa` does.
 AS_DEPLOYED = [sys.executable, "-m", "bench.launch", "--deployed", "--"]
 
@@ -44,6 +46,8 @@ def base_env(environ: Dict[str, str]) -> Dict[str, str]:
         RASA_TELEMETRY_ENABLED="false",
         SQLALCHEMY_SILENCE_UBER_WARNING="1",
         PYTHONUNBUFFERED="1",
+        # What the Rasa servers send and the action servers require (endpoints.yml).
+        ACTION_SERVER_TOKEN=ACTION_SERVER_TOKEN,
     )
     # Settings of the caller's own servers must not leak into ours (workers, keep-alive, ports).
     for name in list(env):
@@ -116,7 +120,7 @@ def start_action_server(tmp: Path, env: Dict[str, str], log_name: str = "actions
     port = procs.free_port()
     server = procs.start(
         "action server",
-        [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
+        [sys.executable, "-m", "bot", "serve-actions", "--port", str(port)],
         env,
         ROOT,
         WORK / "logs" / f"{log_name}.log",

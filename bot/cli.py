@@ -5,6 +5,9 @@
 - ``erase SENDER_ID``: delete one person's request(s) and conversation (erasure requests).
 - ``staff add EMAIL``: create a staff-console account (password asked twice, or ``STAFF_PASSWORD``).
 - ``serve-rasa``: start the Rasa server with the ports, CORS and limits from the environment.
+- ``serve-actions``: start the action server (rasa_sdk) that only answers the Rasa server.
+- ``serve-web``: start the web app (demo page, staff console) with uvicorn.
+- ``rasa ...``: Rasa's own command line (``train``, ``test``), with telemetry off.
 - ``wait-ready``: wait until all servers answer, then print the URLs (used by ``make run``).
 """
 
@@ -19,10 +22,20 @@ import urllib.request
 from pathlib import Path
 from typing import List, Optional
 
-from bot import serving, settings
+from bot import log_privacy, offline, serving, settings
+
+offline.apply()  # on import: every `python -m bot` command, before anything imports Rasa
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    offline.apply()  # again, in case the environment changed since the import
+    log_privacy.install()
+    from bot.db.engine import private_files
+
+    private_files()  # var/*.db (and -wal, -shm), keys, logs we write: 0600
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["rasa"]:  # everything after "rasa" is Rasa's, --help included
+        return cmd_rasa(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
@@ -63,6 +76,18 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve-rasa", help="start the Rasa server (REST + socket.io)")
     serve.add_argument("--model", default="models/mibg.tar.gz")
     serve.set_defaults(handler=cmd_serve_rasa)
+
+    actions = commands.add_parser("serve-actions", help="start the action server (token required)")
+    actions.add_argument("--actions", default="actions", help="package with the actions")
+    actions.add_argument("--port", type=int, default=None, help="default: ACTION_PORT")
+    actions.set_defaults(handler=cmd_serve_actions)
+
+    web = commands.add_parser("serve-web", help="start the web app (demo page, staff console)")
+    web.add_argument("--port", type=int, default=None, help="default: WEB_PORT")
+    web.add_argument("--access-log", action="store_true", help="log every request's path")
+    web.set_defaults(handler=cmd_serve_web)
+
+    commands.add_parser("rasa", help="Rasa's command line (train, test), telemetry off")
 
     ready = commands.add_parser("wait-ready", help="wait for the servers, print the URLs")
     ready.add_argument("--timeout", type=float, default=300.0)
@@ -157,6 +182,8 @@ def cmd_serve_rasa(args: argparse.Namespace) -> int:
     # Sanic's default body limit is 100 MB; a chat message never needs more than this.
     env.setdefault("SANIC_REQUEST_MAX_SIZE", "65536")
     settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
+    # endpoints.yml sends it to the action server (Authorization: Bearer ${ACTION_SERVER_TOKEN}).
+    env["ACTION_SERVER_TOKEN"] = settings.action_server_token()
     os.environ.update(env)
     try:
         endpoints, _workers = serving.configure(Path("endpoints.yml"), settings.VAR_DIR)
@@ -170,6 +197,8 @@ def cmd_serve_rasa(args: argparse.Namespace) -> int:
         args.model,
         "--port",
         str(config.rasa_port),
+        "--interface",
+        config.rasa_host,
         "--credentials",
         "credentials.yml",
         "--endpoints",
@@ -181,6 +210,7 @@ def cmd_serve_rasa(args: argparse.Namespace) -> int:
     from bot import speedups
 
     speedups.prepare(Path(args.model))
+    serving.guard_entities()
     from rasa.__main__ import main as rasa_main
 
     sys.argv = argv
@@ -188,12 +218,57 @@ def cmd_serve_rasa(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve_actions(args: argparse.Namespace) -> int:
+    from bot import action_server
+
+    config = settings.load()
+    settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
+    action_server.serve(args.port or config.action_port, config.action_host, args.actions)
+    return 0
+
+
+def cmd_serve_web(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    config = settings.load()
+    uvicorn.run(
+        "bot.web.app:app",
+        host=config.web_host,
+        port=args.port or config.web_port,
+        ws="none",
+        access_log=args.access_log,
+        # X-Forwarded-For / -Proto only from the proxies named in TRUSTED_PROXIES (none: off).
+        proxy_headers=bool(config.trusted_proxies),
+        forwarded_allow_ips=",".join(config.trusted_proxies) or "",
+    )
+    return 0
+
+
+def cmd_rasa(rasa_args: List[str]) -> int:
+    """Rasa's own command line in this process (telemetry and Sentry off, logs redacted)."""
+    from rasa.__main__ import main as rasa_main
+
+    sys.argv = ["rasa", *rasa_args]
+    try:
+        rasa_main()
+    except SystemExit as done:
+        return done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+    return 0
+
+
+def _local(host: str) -> str:
+    """The address to reach a server that listens on ``host`` from this machine."""
+    if host in ("0.0.0.0", "::", ""):
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host
+
+
 def cmd_wait_ready(args: argparse.Namespace) -> int:
     config = settings.load()
     checks = {
-        "Rasa server": f"http://127.0.0.1:{config.rasa_port}/webhooks/rest/",
-        "action server": f"http://127.0.0.1:{config.action_port}/health",
-        "web": f"http://127.0.0.1:{config.web_port}/healthz",
+        "Rasa server": f"http://{_local(config.rasa_host)}:{config.rasa_port}/webhooks/rest/",
+        "action server": f"http://{_local(config.action_host)}:{config.action_port}/health",
+        "web": f"http://{_local(config.web_host)}:{config.web_port}/healthz",
     }
     started = time.monotonic()
     pending = dict(checks)

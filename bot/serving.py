@@ -12,17 +12,26 @@ Defaults: one worker, no Redis (``make run`` needs nothing but the SQLite files)
 workers need the lock store; asking for them without one is refused rather than quietly
 ignored. With several workers, socket.io clients must use the websocket transport or the load
 balancer must keep sessions sticky (the widget connects by websocket first; docs/channels.md).
+
+``guard_entities`` (applied by ``serve-rasa``) is the NLU boundary for typed input: entity
+values that are not strings of at most ``MAX_ENTITY_CHARS`` characters (``/inform{"tumour":
+{"a": 1}}``, ``[1, 2, 3]``, a number) are dropped before Rasa fills slots from them, so they
+never reach the action server or a stored request.
 """
 
 from __future__ import annotations
 
+import functools
+import logging
 import os
 import re
 from pathlib import Path
-from typing import Any, Dict, Tuple
+from typing import Any, Dict, List, Tuple
 from urllib.parse import urlsplit
 
 import yaml
+
+logger = logging.getLogger(__name__)
 
 
 class ServingError(ValueError):
@@ -91,3 +100,67 @@ def configure(endpoints: Path, var_dir: Path) -> Tuple[Path, int]:
     )
     os.environ["SANIC_WORKERS"] = str(workers)
     return derived, workers
+
+
+# ---------------------------------------------------------------- typed input at the NLU boundary
+
+#: Longest entity value passed on to slots; our entities (tumour names, form fields) are short.
+MAX_ENTITY_CHARS = 200
+
+
+def safe_entities(entities: Any) -> List[Dict[str, Any]]:
+    """The entities whose type and value are strings of a sane length; the rest is dropped.
+
+    A typed payload such as ``/inform{"tumour": {"a": 1}}`` or ``{"tumour": [1, 2, 3]}`` gives
+    entities with a dict or an int as value, which Rasa would put into text slots as they are.
+    """
+    kept = []
+    for entity in entities if isinstance(entities, list) else []:
+        if not isinstance(entity, dict) or not isinstance(entity.get("entity"), str):
+            continue
+        value = entity.get("value")
+        if isinstance(value, str) and len(value) <= MAX_ENTITY_CHARS:
+            kept.append(entity)
+    return kept
+
+
+def _clean_parse_data(parse_data: Any) -> Any:
+    if isinstance(parse_data, dict) and "entities" in parse_data:
+        entities = parse_data.get("entities")
+        kept = safe_entities(entities)
+        if len(kept) != len(entities or []):
+            logger.warning(
+                "dropped %d entity value(s) that are not short strings",
+                len(entities or []) - len(kept),
+            )
+        parse_data["entities"] = kept
+    return parse_data
+
+
+def guard_entities() -> None:
+    """Drop entity values that are not short strings before Rasa fills slots from them.
+
+    Applied to what ``MessageProcessor.parse_message`` returns (typed ``/intent{...}`` payloads
+    from Rasa's RegexMessageHandler and the NLU pipeline's output alike, also for
+    ``/model/parse``), and to parse data a channel passes in with the message.
+    """
+    from rasa.core.processor import MessageProcessor
+
+    if getattr(MessageProcessor, "_mibg_entities_guarded", False):
+        return
+    parse_message = MessageProcessor.parse_message
+    handle = MessageProcessor._handle_message_with_tracker
+
+    @functools.wraps(parse_message)
+    async def guarded_parse(self: Any, message: Any, *args: Any, **kwargs: Any) -> Any:
+        return _clean_parse_data(await parse_message(self, message, *args, **kwargs))
+
+    @functools.wraps(handle)
+    async def guarded_handle(self: Any, message: Any, tracker: Any) -> Any:
+        if getattr(message, "parse_data", None):
+            _clean_parse_data(message.parse_data)
+        return await handle(self, message, tracker)
+
+    MessageProcessor.parse_message = guarded_parse
+    MessageProcessor._handle_message_with_tracker = guarded_handle
+    MessageProcessor._mibg_entities_guarded = True

@@ -5,10 +5,15 @@ Every setting has one name here, so the Makefile, the servers and the tests agre
 
 from __future__ import annotations
 
+import logging
 import os
+import secrets
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import List
+
+logger = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("MIBG_VAR_DIR", ROOT / "var"))
@@ -24,6 +29,33 @@ def _list(name: str, default: List[str]) -> List[str]:
     return [item.strip() for item in value.split(",") if item.strip()] or default
 
 
+def persistent_secret(configured: str, key_file: Path, variable: str) -> str:
+    """``configured`` if set; else a random secret created once in ``key_file`` with mode 0600.
+
+    Creating it with O_EXCL means two processes starting at once end up with the same secret
+    (the Rasa server and the action server both read the action-server token this way).
+    """
+    if configured:
+        return configured
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):  # another process may be writing it right now
+            key = key_file.read_text(encoding="ascii").strip()
+            if key:
+                if key_file.stat().st_mode & 0o077:
+                    os.chmod(key_file, 0o600)
+                return key
+            time.sleep(0.05)
+        raise RuntimeError(f"{key_file} is empty: delete it or set {variable}") from None
+    key = secrets.token_urlsafe(48)
+    with os.fdopen(fd, "w", encoding="ascii") as stream:
+        stream.write(key + "\n")
+    logger.info("created a new secret file for %s", variable)
+    return key
+
+
 @dataclass(frozen=True)
 class Settings:
     """A snapshot of the environment; call ``load()`` again to see changes."""
@@ -31,6 +63,17 @@ class Settings:
     rasa_port: int = 5005
     action_port: int = 5055
     web_port: int = 8000
+    #: Addresses the three servers listen on: loopback unless set (e.g. 0.0.0.0 in a container
+    #: behind a proxy).
+    rasa_host: str = "127.0.0.1"
+    action_host: str = "127.0.0.1"
+    web_host: str = "127.0.0.1"
+    #: The Rasa server sends it to the action server, which refuses calls without it. Empty: a
+    #: random token kept in ``var/action-server.token`` (0600), shared by both processes.
+    action_server_token: str = field(default="", repr=False)
+    #: Addresses of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto the web app
+    #: believes (uvicorn's ``forwarded_allow_ips``). Empty: no proxy headers are believed.
+    trusted_proxies: List[str] = field(default_factory=list)
     #: Treatment requests, staff accounts, audit log.
     database_url: str = f"sqlite:///{VAR_DIR / 'requests.db'}"
     #: Rasa's conversation events (the SQL tracker store).
@@ -71,6 +114,11 @@ def load() -> Settings:
         rasa_port=_int("RASA_PORT", 5005),
         action_port=_int("ACTION_PORT", 5055),
         web_port=web_port,
+        rasa_host=os.environ.get("RASA_HOST", "").strip() or Settings.rasa_host,
+        action_host=os.environ.get("ACTION_HOST", "").strip() or Settings.action_host,
+        web_host=os.environ.get("WEB_HOST", "").strip() or Settings.web_host,
+        action_server_token=os.environ.get("ACTION_SERVER_TOKEN", "").strip(),
+        trusted_proxies=_list("TRUSTED_PROXIES", []),
         database_url=os.environ.get("DATABASE_URL") or Settings.database_url,
         tracker_database_url=os.environ.get("TRACKER_DATABASE_URL")
         or Settings.tracker_database_url,
@@ -93,4 +141,11 @@ def load() -> Settings:
         facebook_page_access_token=os.environ.get("FACEBOOK_PAGE_ACCESS_TOKEN", "").strip(),
         facebook_api_version=os.environ.get("FACEBOOK_API_VERSION", "").strip().lstrip("v")
         or Settings.facebook_api_version,
+    )
+
+
+def action_server_token() -> str:
+    """The shared action-server token: ``ACTION_SERVER_TOKEN``, or the one kept in ``var/``."""
+    return persistent_secret(
+        load().action_server_token, VAR_DIR / "action-server.token", "ACTION_SERVER_TOKEN"
     )

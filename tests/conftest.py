@@ -110,6 +110,8 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
     workdir = tmp_path_factory.mktemp("live")
     rasa_port, action_port, web_port = free_port(), free_port(), free_port()
     env = dict(os.environ)
+    # The action-server token is made by the servers in MIBG_VAR_DIR (var/action-server.token).
+    env.pop("ACTION_SERVER_TOKEN", None)
     env.update(
         PYTHONPATH=str(ROOT),
         RASA_PORT=str(rasa_port),
@@ -121,7 +123,6 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
         TF_CPP_MIN_LOG_LEVEL="3",
         RASA_TELEMETRY_ENABLED="false",
         CORS_ORIGINS=f"http://localhost:{web_port},http://127.0.0.1:{web_port}",
-        SANIC_HOST="127.0.0.1",  # the action server listens on loopback only
         # Longer than Rasa's 15 s aiohttp pool: Sanic's default 5 s drops calls under load.
         SANIC_KEEP_ALIVE_TIMEOUT="120",
     )
@@ -140,28 +141,9 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
         logs=workdir,
     )
     stack.processes = [
-        _start(
-            [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(action_port)],
-            env,
-            workdir / "actions.log",
-        ),
+        _start([sys.executable, "-m", "bot", "serve-actions"], env, workdir / "actions.log"),
         _start([sys.executable, "-m", "bot", "serve-rasa"], env, workdir / "rasa.log"),
-        _start(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "bot.web.app:app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(web_port),
-                "--ws",
-                "none",
-            ],
-            env,
-            workdir / "web.log",
-        ),
+        _start([sys.executable, "-m", "bot", "serve-web"], env, workdir / "web.log"),
     ]
     try:
         wait_for(f"{stack.action_url}/health", 60, stack.processes[0])

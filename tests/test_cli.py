@@ -89,6 +89,36 @@ def test_export_neutralises_spreadsheet_formulas(env: Dict[str, str], tmp_path: 
     assert alice["full_name"] == "Alice Example"
 
 
+#: Cell starts that spreadsheets read as (or fold into) a formula, besides = + - @.
+SNEAKY_FORMULAS = [
+    '\u200b=HYPERLINK("http://x")',
+    "\ufeff=1+1",
+    "\uff1dSUM(A1)",
+    "\uff0bSUM(A1)",
+    "\uff0d1+1",
+    "\uff20SUM(A1)",
+    "\t=1+1",
+    "\r=1+1",
+    " =1+1",
+]
+
+
+def test_export_neutralises_invisible_and_full_width_formula_starts(
+    env: Dict[str, str], tmp_path: Path
+) -> None:
+    sessions = session_factory(env["DATABASE_URL"])
+    for number, name in enumerate(SNEAKY_FORMULAS):
+        save_request(sessions, details(f"sneaky-{number}", name, message=name))
+    get_engine.cache_clear()
+    out = tmp_path / "requests.csv"
+    cli(env, "requests", "export", "--csv", str(out))
+    rows = {r["sender_id"]: r for r in csv.DictReader(out.open(encoding="utf-8", newline=""))}
+    for number, name in enumerate(SNEAKY_FORMULAS):
+        row = rows[f"sneaky-{number}"]
+        assert row["full_name"] == "'" + name, repr(name)
+        assert row["message"] == "'" + name, repr(name)
+
+
 def test_erase_removes_the_request_and_the_conversation(env: Dict[str, str]) -> None:
     assert "erased 1 request(s) and 2 conversation event(s)" in cli(env, "erase", "alice")
     assert {r["sender_id"] for r in json.loads(cli(env, "requests", "list", "--json"))} == {

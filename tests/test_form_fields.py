@@ -75,3 +75,13 @@ def test_name_correction_only_with_an_explicit_cue() -> None:
 )
 def test_parse_country(text: str, expected: str) -> None:
     assert form_fields.parse_country(text) == expected
+
+
+@pytest.mark.parametrize("value", [5, 4.5, {"a": 1}, [1, 2, 3], None, True])
+def test_values_that_are_not_text_are_no_answer(value) -> None:
+    assert form_fields.parse_email(value) is None
+    assert form_fields.parse_phone(value) is None
+    assert form_fields.parse_name(value) is None
+    assert form_fields.name_correction(value) is None
+    assert form_fields.parse_country(value) is None
+    assert form_fields.looks_like_phone_attempt(value) is False

@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+from bot.channels.text import SERVICE_ERROR_TEXT
 from tests.conftest import ROOT, LiveStack
 
 pytestmark = pytest.mark.rasa_server
@@ -155,3 +156,87 @@ def test_tumour_buttons_carry_working_payloads(live_stack: LiveStack, sender_id:
     assert "88%" in live_stack.texts(sender_id, "/ask_tumour")
     # ... and in a new one, the assistant asks which tumour.
     assert "which one" in live_stack.texts(sender_id + "-new", "/ask_tumour").lower()
+
+
+def test_a_lone_surrogate_gets_a_normal_answer(live_stack: LiveStack, sender_id: str) -> None:
+    reply = live_stack.texts(sender_id, "\ud800 hi")
+    assert "MIBG therapy assistant" in reply, reply  # the greeting, not the service error
+    assert SERVICE_ERROR_TEXT not in reply
+
+
+#: Typed payloads whose entity values are not strings (the NLU boundary drops them).
+TYPED_PAYLOADS = [
+    '/inform{"tumour": {"a": 1}}',
+    '/inform{"tumour": [1,2,3]}',
+    '/change_field{"form_field": 5}',
+    '/ask_tumour{"tumour": {"a":1}}',
+    '/ask_tumour{"tumour": "' + "x" * 5000 + '"}',
+]
+SENTINEL_NAME = "Zygmunt Sentinelski"
+SENTINEL_EMAIL = "zygmunt.sentinel@example.org"
+
+
+LOGS = ("rasa.log", "actions.log")
+
+
+def log_sizes(stack: LiveStack) -> dict:
+    return {log: (stack.logs / log).stat().st_size for log in LOGS}
+
+
+def logged_since(stack: LiveStack, sizes: dict) -> str:
+    """What the servers logged after ``sizes`` were taken, lower-cased."""
+    parts = []
+    for log in LOGS:
+        with (stack.logs / log).open("rb") as stream:
+            stream.seek(sizes[log])
+            parts.append(stream.read().decode(errors="ignore").lower())
+    return "\n".join(parts)
+
+
+@pytest.mark.parametrize("payload", TYPED_PAYLOADS, ids=["dict", "list", "int", "ask", "long"])
+@pytest.mark.parametrize("in_form", [False, True], ids=["chat", "form"])
+def test_typed_payloads_get_a_polite_answer_and_log_nothing_personal(
+    live_stack: LiveStack, sender_id: str, payload: str, in_form: bool
+) -> None:
+    sizes = log_sizes(live_stack)
+    if in_form:  # personal details in the slots, then the payload at the phone step
+        for message, expected in [
+            ("I want to apply for treatment", "Do you agree?"),
+            ("yes", "full name"),
+            (SENTINEL_NAME, "email"),
+            (SENTINEL_EMAIL, "phone"),
+        ]:
+            assert expected in live_stack.texts(sender_id, message)
+    status, body = live_stack.post(
+        "/webhooks/rest/webhook", {"sender": sender_id, "message": payload}
+    )
+    assert status == 200
+    texts = " ".join(m.get("text") or "" for m in body)
+    assert texts.strip(), body  # before: [] (the action server answered 500)
+    assert SERVICE_ERROR_TEXT not in texts
+    logged = logged_since(live_stack, sizes)
+    for value in ("sentinelski", "zygmunt", "traceback", "error"):
+        assert value not in logged, f"{value!r} in the logs"
+
+
+def test_a_list_as_tumour_never_reaches_the_stored_request(
+    live_stack: LiveStack, sender_id: str
+) -> None:
+    script = [
+        ("I want to apply for treatment", "Do you agree?"),
+        ("yes", "full name"),
+        ("Ilse Beispiel", "email"),
+        ("ilse.beispiel@example.de", "phone"),
+        ("+49 30 1234567", "country"),
+        ("Germany", "diagnosis"),
+        ('/inform{"tumour": [1,2,3]}', "diagnosis"),  # asked again, nothing stored
+        ("paraganglioma", "Where would you like to be treated"),
+        ("Germany", "Anything else"),
+        ("no", "Please check your request"),
+        ("yes", "MIBG-"),
+    ]
+    for message, expected in script:
+        reply = live_stack.texts(sender_id, message)
+        assert expected in reply, (message, reply)
+    (record,) = [r for r in listed_requests(live_stack) if r["sender_id"] == f"rest:{sender_id}"]
+    assert record["diagnosis"] == "Paraganglioma"

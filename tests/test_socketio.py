@@ -160,3 +160,22 @@ async def test_empty_or_control_only_text_gets_a_polite_answer(chat, text: str) 
     await client.say(text)
     messages = await client.reply_texts()
     assert joined(messages).strip(), messages
+
+
+@pytest.mark.parametrize("transport", ["websocket", "polling"])
+async def test_a_client_disconnect_leaves_no_traceback_in_the_log(
+    live_stack, chat, transport: str
+) -> None:
+    log = live_stack.logs / "rasa.log"
+    start = log.stat().st_size
+    client = chat()
+    await client.open(transport=transport)
+    await client.say("/greet")
+    await client.reply_texts()
+    await client.close()
+    await asyncio.sleep(2)  # the server notices the closed socket and finishes the request
+    with log.open("rb") as stream:
+        stream.seek(start)
+        logged = stream.read().decode(errors="replace")
+    assert "Traceback" not in logged, logged
+    assert "Invalid response type" not in logged, logged

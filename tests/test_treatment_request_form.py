@@ -205,3 +205,85 @@ async def test_reactivation_after_a_save_goes_straight_to_submit() -> None:
     slots = FILLED | {"request_confirmed": True, "request_reference": "MIBG-ABC234"}
     events, _ = await run(FORM, tracker("/request_treatment", "request_treatment", slots=slots))
     assert slot_values(events) == {"requested_slot": None}
+
+
+# ---------------------------------------------------------------- values of the wrong type
+
+
+async def test_a_list_of_numbers_as_tumour_is_no_diagnosis() -> None:
+    # What Rasa made of '/inform{"tumour": [1, 2, 3]}' before the NLU boundary dropped it.
+    tr = tracker(
+        '/inform{"tumour": [1, 2, 3]}',
+        "inform",
+        confidence=1.0,
+        entities=[entity("tumour", 1), entity("tumour", 2), entity("tumour", 3)],
+        slots=filled_until("diagnosis"),
+        requested_slot="diagnosis",
+    )
+    events, said = await run(FORM, tr)
+    slots = slot_values(events)
+    assert slots["diagnosis"] is None and slots["requested_slot"] == "diagnosis"
+    assert said == ["utter_invalid_diagnosis"]
+
+
+@pytest.mark.parametrize("value", [{"a": 1}, [1, 2], 5, None])
+async def test_a_dict_or_number_as_tumour_is_no_diagnosis(value: Any) -> None:
+    tr = tracker(
+        "/inform",
+        "inform",
+        confidence=1.0,
+        entities=[entity("tumour", value)],
+        slots=filled_until("diagnosis"),
+        requested_slot="diagnosis",
+    )
+    events, said = await run(FORM, tr)
+    assert slot_values(events)["diagnosis"] is None
+    assert said == ["utter_invalid_diagnosis"]
+
+
+async def test_a_number_as_form_field_shows_the_list_of_fields() -> None:
+    # '/change_field{"form_field": 5}' at the summary: no field named, so the list is shown.
+    tr = tracker(
+        '/change_field{"form_field": 5}',
+        "change_field",
+        confidence=1.0,
+        entities=[entity("form_field", 5)],
+        slots=filled_until("request_confirmed"),
+        requested_slot="request_confirmed",
+    )
+    events, said = await run(FORM, tr)
+    slots = slot_values(events)
+    assert slots["change_pending"] is True and slots["requested_slot"] == "request_confirmed"
+    assert said == []
+
+
+async def test_a_slot_of_the_wrong_type_counts_as_not_given() -> None:
+    slots = filled_until("diagnosis") | {"full_name": {"a": 1}, "field_failures": [1, 2]}
+    tr = tracker("neuroblastoma", "inform", slots=slots, requested_slot="diagnosis")
+    events, said = await run(FORM, tr)
+    values = slot_values(events)
+    assert values["diagnosis"] == "neuroblastoma"
+    assert values["requested_slot"] == "full_name"  # asked again, not stored as a dict
+    assert said == []
+
+
+async def test_an_unexpected_error_gets_a_polite_answer_and_the_same_question() -> None:
+    # An action-server request whose tracker has no slots at all (rasa_sdk keeps the null).
+    from rasa_sdk import Tracker
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from actions.treatment_request_form import FORM_ERROR_TEXT
+
+    broken = Tracker.from_dict(
+        {
+            "sender_id": "test-sender",
+            "slots": None,
+            "latest_message": {"text": "hello", "intent": {"name": "greet"}},
+            "events": [],
+            "active_loop": {"name": "treatment_request_form"},
+        }
+    )
+    dispatcher = CollectingDispatcher()
+    events = await FORM.run(dispatcher, broken, {})
+    assert [m.get("text") for m in dispatcher.messages] == [FORM_ERROR_TEXT]
+    assert slot_values(list(events)) == {"requested_slot": None}

@@ -54,7 +54,6 @@ def two_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]
         "TRACKER_DATABASE_URL": f"sqlite:///{workdir / 'tracker.db'}",
         "MIBG_VAR_DIR": str(workdir),
         "RASA_TELEMETRY_ENABLED": "false",
-        "SANIC_HOST": "127.0.0.1",
         "SANIC_KEEP_ALIVE_TIMEOUT": "120",
         "RASA_WORKERS": "2",
         "LOCK_STORE_URL": REDIS_URL,
@@ -65,7 +64,7 @@ def two_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]
     logs = [(workdir / name).open("wb") for name in ("actions.log", "rasa.log")]
     stack.processes = [
         subprocess.Popen(
-            [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(action_port)],
+            [sys.executable, "-m", "bot", "serve-actions"],
             env=env,
             stdout=logs[0],
             stderr=subprocess.STDOUT,

@@ -72,8 +72,14 @@ def signature_of(app_secret: str, body: bytes) -> str:
 
 
 def same_secret(given: str | None, expected: str) -> bool:
-    """Constant-time comparison that also takes a missing or non-ASCII value."""
-    return given is not None and hmac.compare_digest(given.encode(), expected.encode())
+    """Constant-time comparison that also takes a missing or non-ASCII value.
+
+    Sanic decodes header bytes that are not UTF-8 with ``surrogateescape``; such a value
+    cannot be encoded again (UnicodeEncodeError, HTTP 500), and is never a valid secret.
+    """
+    if given is None or not given.isascii():
+        return False
+    return hmac.compare_digest(given.encode(), expected.encode())
 
 
 def messaging_events(body: object) -> Iterator[Dict[str, Any]]:

@@ -18,7 +18,11 @@ This channel:
   confirmed for each socket, so a message can only go into that socket's own conversation,
 - cleans the text like the REST channel (``clean_user_text``), ignores client metadata,
 - awaits ``enter_room`` when the installed python-socketio makes it a coroutine,
-- answers with a polite error instead of silence when the assistant fails, never logging text.
+- answers with a polite error instead of silence when the assistant fails, never logging text,
+- lets a websocket close quietly: python-engineio's Sanic route returns nothing once a websocket
+  it upgraded ends, which Sanic logged as an error with a traceback ("Invalid response type
+  None") for every closed chat. The route is marked as a websocket handler, for which Sanic
+  expects no response; polling requests still return theirs.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
-from sanic import Blueprint, response
+from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
@@ -60,6 +64,24 @@ def is_allowed_origin(origin: Optional[str], allowed: List[str]) -> bool:
 async def _maybe_await(result: Any) -> None:
     if inspect.isawaitable(result):
         await result
+
+
+class QuietSocketBlueprint(SocketBlueprint):
+    """Rasa's ``SocketBlueprint``, with the engine.io route marked as a websocket handler."""
+
+    def register(self, app: Sanic, options: Dict[str, Any]) -> None:
+        engineio_server = self.ctx.sio.eio
+
+        async def engineio_route(request: Request) -> Optional[HTTPResponse]:
+            # None after a websocket closed (nothing left to send); a response for polling.
+            return await engineio_server.handle_request(request)
+
+        # Sanic checks the handler for this attribute: a websocket handler returns no response.
+        engineio_route.is_websocket = True  # type: ignore[attr-defined]
+        path = "/{}/".format(self.ctx.socketio_path.strip("/"))
+        app.add_route(engineio_route, path, methods=["GET", "POST", "OPTIONS"])
+        app.enable_websocket()
+        Blueprint.register(self, app, options)
 
 
 def valid_session_id(data: object) -> Optional[str]:
@@ -108,7 +130,7 @@ class SafeSocketIOInput(SocketIOInput):
         )
         self.sio = sio
         namespace = self.namespace
-        webhook = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
+        webhook = QuietSocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
 
         @webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:

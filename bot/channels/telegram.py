@@ -211,9 +211,15 @@ class SecureTelegramInput(TelegramInput):
         return not problems
 
     def is_from_telegram(self, header: str | None) -> bool:
-        """Whether the request carries our secret token (constant-time comparison)."""
-        return header is not None and hmac.compare_digest(
-            header.encode(), self.secret_token.encode()
+        """Whether the request carries our secret token (constant-time comparison).
+
+        A header that is not ASCII (Sanic keeps non-UTF-8 bytes as surrogates, which cannot be
+        encoded again) is never the token.
+        """
+        return (
+            header is not None
+            and header.isascii()
+            and hmac.compare_digest(header.encode(), self.secret_token.encode())
         )
 
     def get_output_channel(self) -> SafeTelegramOutput | None:  # type: ignore[override]

@@ -10,11 +10,19 @@ EMPTY_MESSAGE_PAYLOAD = "/nlu_fallback"
 #: Said when the assistant itself failed, so a patient is never left without an answer.
 SERVICE_ERROR_TEXT = "Sorry, something went wrong on our side. Please try again in a moment."
 CONTROL_CHARS_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: UTF-16 surrogates: JSON may carry a lone one ("\\ud800"), which is no character at all and
+#: breaks every encoder after it (the NLU, the tracker store). A valid pair arrives as one
+#: character already, so any surrogate left in a ``str`` is a lone one.
+SURROGATES_RE = re.compile("[\ud800-\udfff]")
 SENDER_ID_RE = re.compile(r"[A-Za-z0-9_.:@\-]{1,128}")
 
 
 def clean_user_text(text: str, max_chars: int) -> str:
-    """Normalise, drop control characters, cut to ``max_chars``; empty becomes a fallback."""
+    """Normalise, drop control characters and lone surrogates, cut to ``max_chars``.
+
+    Empty text becomes a fallback payload.
+    """
+    text = SURROGATES_RE.sub("", text)
     cleaned = CONTROL_CHARS_RE.sub("", unicodedata.normalize("NFC", text)).strip()
     if not cleaned:
         return EMPTY_MESSAGE_PAYLOAD

@@ -1,7 +1,15 @@
-"""Engines and sessions for the project database (URL from ``DATABASE_URL``)."""
+"""Engines and sessions for the project database (URL from ``DATABASE_URL``).
+
+SQLite files hold personal data: :func:`private_files` makes every process of ours create files
+as 0600 (umask 077) and every SQLite engine in the process (ours and Rasa's tracker store) set
+its database file and the ``-wal`` / ``-shm`` / ``-journal`` files beside it to 0600 when it
+connects (SQLite gives those files the database file's mode).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -34,10 +42,41 @@ def _engine_for(url: str) -> Engine:
     engine = create_engine(url, **kwargs)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _private_sqlite_files)
     return engine
 
 
 get_engine.cache_clear = _clear_cache  # type: ignore[attr-defined]
+
+
+#: Files SQLite keeps beside a database.
+SQLITE_SIDE_FILES = ("", "-wal", "-shm", "-journal")
+
+
+def make_private(database: str | os.PathLike) -> None:
+    """Mode 0600 for a SQLite database file and the files SQLite keeps beside it."""
+    for suffix in SQLITE_SIDE_FILES:
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(f"{os.fspath(database)}{suffix}", 0o600)
+
+
+def _private_sqlite_files(dbapi_connection, _record) -> None:
+    if not type(dbapi_connection).__module__.startswith("sqlite3"):
+        return
+    cursor = dbapi_connection.cursor()
+    try:
+        for _seq, _name, path in cursor.execute("PRAGMA database_list").fetchall():
+            if path:  # "" for :memory: and temporary databases
+                make_private(path)
+    finally:
+        cursor.close()
+
+
+def private_files() -> None:
+    """Files this process creates are 0600; SQLite files of every engine are made 0600."""
+    os.umask(0o077)
+    if not event.contains(Engine, "connect", _private_sqlite_files):
+        event.listen(Engine, "connect", _private_sqlite_files)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

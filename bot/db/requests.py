@@ -121,10 +121,21 @@ def as_dict(record: TreatmentRequest) -> Dict[str, Any]:
     return result
 
 
+#: A cell starting with one of these is a formula (or becomes one) in some spreadsheet:
+#: = + - @, their full-width forms (which Excel and LibreOffice fold to ASCII), tab, CR, LF.
+FORMULA_STARTS = frozenset("=+-@\t\r\n\uff1d\uff0b\uff0d\uff20")
+#: Invisible characters a spreadsheet may drop before it reads the cell (zero-width space,
+#: joiners, word joiner, byte order mark): a cell starting with one is neutralised too.
+INVISIBLE_STARTS = frozenset("\u200b\u200c\u200d\u2060\ufeff")
+
+
 def spreadsheet_safe(value: Any) -> str:
     """Neutralise cells that a spreadsheet would run as a formula (CSV injection)."""
     text = "" if value is None else str(value)
-    if text and text[0] in ("=", "+", "-", "@", "\t", "\r"):
+    if text and (text[0] in FORMULA_STARTS or text[0] in INVISIBLE_STARTS):
+        return "'" + text
+    visible = text.lstrip(" \u00a0\u3000")
+    if visible and visible[0] in FORMULA_STARTS:  # " =1+1": leading spaces are dropped too
         return "'" + text
     return text
 

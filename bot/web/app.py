@@ -23,8 +23,18 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot import settings
-from bot.web.staff import create_staff_app
+from bot import log_privacy, offline, settings
+
+# Also when uvicorn is started directly (bot.web.app:app): no Rasa telemetry, redacted logs,
+# private database files.
+offline.apply()
+log_privacy.install()
+
+from bot.db.engine import private_files  # noqa: E402
+
+private_files()
+
+from bot.web.staff import create_staff_app  # noqa: E402 - after the process setup above
 
 WEB_DIR = Path(__file__).resolve().parent
 STATIC_DIR = WEB_DIR / "static"

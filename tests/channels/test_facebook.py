@@ -154,6 +154,9 @@ BAD_SIGNATURES = {
     "no_prefix": {"X-Hub-Signature-256": sign(BODY)[len("sha256=") :]},
     "upper_case": {"X-Hub-Signature-256": sign(BODY).upper()},
     "not_ascii": {"X-Hub-Signature-256": "sha256=\u00e9"},
+    # Latin-1 bytes, not UTF-8: Sanic decodes them with surrogateescape (was HTTP 500).
+    "not_utf8": {"X-Hub-Signature-256": b"sha256=\xe9" + sign(BODY)[7:].encode()},
+    "not_utf8_only": {"X-Hub-Signature-256": b"\xff\xfe"},
 }
 
 
@@ -161,7 +164,10 @@ BAD_SIGNATURES = {
 async def test_a_delivery_without_a_valid_sha256_signature_is_refused(
     channel: SecureFacebookInput, agent: FakeAgent, send_api: SendApi, kind: str
 ) -> None:
-    headers = {name: value.encode() for name, value in BAD_SIGNATURES[kind].items()}
+    headers = {
+        name: value if isinstance(value, bytes) else value.encode()
+        for name, value in BAD_SIGNATURES[kind].items()
+    }
     async with serve(channel, agent) as client:
         reply = await post(client, BODY, headers=headers)
     assert reply.status_code == 403

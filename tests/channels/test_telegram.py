@@ -177,7 +177,10 @@ async def post(client: Any, update: Any, secret: str | None = SECRET) -> Any:
     return await client.post(WEBHOOK, json=update, headers=headers)
 
 
-@pytest.mark.parametrize("secret", [None, "", "wrong", SECRET + "x", SECRET[:-1], SECRET.upper()])
+@pytest.mark.parametrize(
+    "secret",
+    [None, "", "wrong", SECRET + "x", SECRET[:-1], SECRET.upper(), b"\xe9" + SECRET.encode()],
+)
 async def test_a_request_without_the_secret_token_is_refused(
     channel: SecureTelegramInput, agent: FakeAgent, telegram_api: TelegramApi, secret: str
 ) -> None:

@@ -145,6 +145,74 @@ def test_rate_limit_after_five_failures_even_with_the_right_password(console: Co
     assert attempt("other@example.org", "wrong password x") == 401
 
 
+def failed_logins(client, email: str, count: int) -> list:
+    """Status codes of ``count`` logins to ``email`` with wrong passwords."""
+    token = csrf_of(client.get("/staff/login").text)
+    return [
+        client.post(
+            "/staff/login",
+            data={"email": email, "password": f"wrong password {n}", "csrf_token": token},
+        ).status_code
+        for n in range(count)
+    ]
+
+
+def throttle_of(console: Console):
+    """The staff app's login throttle (to move its clock)."""
+    (mount,) = console.app.routes
+    return mount.app.state.console.throttle
+
+
+def test_one_address_trying_30_accounts_once_each_is_throttled(console: Console) -> None:
+    client = console.client()
+    token = csrf_of(client.get("/staff/login").text)
+    codes = [
+        client.post(
+            "/staff/login",
+            data={"email": f"guess{n}@example.org", "password": "x" * 12, "csrf_token": token},
+        ).status_code
+        for n in range(30)
+    ]
+    assert codes[:20] == [401] * 20
+    assert codes[20:] == [429] * 10
+    # The right password from that address waits too (until the window has passed).
+    assert failed_logins(client, EMAIL, 1) == [429]
+
+
+def test_one_account_tried_from_many_addresses_is_locked_then_unlocks(console: Console) -> None:
+    now = [1000.0]
+    throttle_of(console).clock = lambda: now[0]
+    for n in range(10):  # 10 addresses, one failure each: under every per-address limit
+        assert failed_logins(console.client(client=(f"10.0.0.{n}", 4000)), EMAIL, 1) == [401]
+    elsewhere = console.client(client=("192.0.2.7", 4000))
+    token = csrf_of(elsewhere.get("/staff/login").text)
+    locked = elsewhere.post(
+        "/staff/login", data={"email": EMAIL, "password": PASSWORD, "csrf_token": token}
+    )
+    assert locked.status_code == 429  # locked for everyone, even with the right password
+    assert 0 < int(locked.headers["retry-after"]) <= 15 * 60 + 1
+    now[0] += 15 * 60 - 1
+    assert failed_logins(elsewhere, EMAIL, 1) == [429]
+    now[0] += 2  # the delay has passed since the failures: unlocked
+    console.login(elsewhere)
+    assert elsewhere.get("/staff/").status_code == 200
+
+
+def test_cookies_are_secure_over_https_and_not_over_plain_http(console: Console) -> None:
+    secure = console.client(base_url="https://testserver")
+    token_reply = secure.get("/staff/login")
+    assert "secure" in token_reply.headers["set-cookie"].lower()
+    reply = secure.post(
+        "/staff/login",
+        data={"email": EMAIL, "password": PASSWORD, "csrf_token": csrf_of(token_reply.text)},
+    )
+    assert reply.status_code == 303
+    session_cookie = [c for c in reply.headers.get_list("set-cookie") if SESSION_COOKIE in c]
+    assert session_cookie and "secure" in session_cookie[0].lower()
+    plain = console.client()
+    assert "secure" not in plain.get("/staff/login").headers["set-cookie"].lower()
+
+
 def test_login_form_needs_its_csrf_token(console: Console) -> None:
     client = console.client()
     client.get("/staff/login")

@@ -144,6 +144,19 @@ def test_export_is_the_filtered_set_and_safe_for_spreadsheets(console: Console, 
     assert [row["full_name"] for row in filtered] == ["'@SUM(A1:A9)"]
 
 
+def test_export_neutralises_invisible_and_full_width_formula_starts(
+    console: Console, people
+) -> None:
+    sneaky = ["\u200b=1+1", "\ufeff@SUM(A1)", "\uff1d1+1", "\uff0b1", "\uff0d1", "\uff20A1"]
+    for number, name in enumerate(sneaky):
+        add_request(console, f"sneaky-{number}", 1, full_name=name)
+    client = console.login()
+    exported = parse_csv(client.get("/staff/requests/export.csv").content)
+    names = {row["sender_id"]: row["full_name"] for row in exported}
+    for number, name in enumerate(sneaky):
+        assert names[f"sneaky-{number}"] == "'" + name, repr(name)
+
+
 def test_export_is_audited_without_personal_data(console: Console, people) -> None:
     client = console.login()
     client.get("/staff/requests/export.csv?q=Poland&status=new")

@@ -15,7 +15,7 @@ import threading
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass
-from typing import Deque, Dict, Tuple
+from typing import Callable, Deque, Dict, List, Tuple
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -156,21 +156,48 @@ def tokens_match(expected: str | None, given: str | None) -> bool:
 
 
 class LoginThrottle:
-    """At most ``max_failures`` failed logins per e-mail and client address per window.
+    """Failed logins counted three ways, each in a sliding window of ``window_seconds``:
+
+    - per e-mail and client address: at most ``max_failures`` (a typo-prone coordinator is
+      slowed down, other accounts from the same office are not);
+    - per account, from any address: at most ``account_max_failures``; then the account is
+      locked, also for the right password, until the window has passed since its failures
+      (one guesser behind many addresses, or behind a proxy that forges X-Forwarded-For);
+    - per client address, over all e-mails: at most ``address_max_failures`` (one address
+      trying many accounts).
 
     Kept in memory: the console runs as one process; a restart forgets the counts, which an
     attacker cannot trigger from outside. Keys are hashed so no e-mail sits in memory dumps.
+    ``clock`` (default ``time.monotonic``) can be replaced in tests.
     """
 
-    def __init__(self, max_failures: int, window_seconds: float) -> None:
+    def __init__(
+        self,
+        max_failures: int,
+        window_seconds: float,
+        account_max_failures: int = 10,
+        address_max_failures: int = 20,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.max_failures = max_failures
+        self.account_max_failures = account_max_failures
+        self.address_max_failures = address_max_failures
         self.window = window_seconds
+        self.clock = clock
         self._failures: Dict[str, Deque[float]] = defaultdict(deque)
         self._lock = threading.Lock()
 
     @staticmethod
-    def _key(email: str, address: str) -> str:
-        return hashlib.sha256(f"{normalise_email(email)}\0{address}".encode()).hexdigest()
+    def _hash(*parts: str) -> str:
+        return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+    def _keys(self, email: str, address: str) -> List[Tuple[str, int]]:
+        email = normalise_email(email)
+        return [
+            (self._hash("pair", email, address), self.max_failures),
+            (self._hash("account", email), self.account_max_failures),
+            (self._hash("address", address), self.address_max_failures),
+        ]
 
     def _recent(self, key: str, now: float) -> Deque[float]:
         failures = self._failures[key]
@@ -180,21 +207,26 @@ class LoginThrottle:
 
     def retry_after(self, email: str, address: str, now: float | None = None) -> int:
         """Seconds until the next attempt is allowed; 0 if allowed now."""
-        now = time.monotonic() if now is None else now
+        now = self.clock() if now is None else now
+        wait = 0.0
         with self._lock:
-            failures = self._recent(self._key(email, address), now)
-            if len(failures) < self.max_failures:
-                return 0
-            return max(1, int(failures[0] + self.window - now) + 1)
+            for key, limit in self._keys(email, address):
+                failures = self._recent(key, now)
+                if len(failures) >= limit:
+                    # Allowed again once enough of these failures have left the window.
+                    wait = max(wait, failures[len(failures) - limit] + self.window - now)
+        return max(1, int(wait) + 1) if wait > 0 else 0
 
     def failed(self, email: str, address: str, now: float | None = None) -> None:
-        now = time.monotonic() if now is None else now
+        now = self.clock() if now is None else now
         with self._lock:
-            self._recent(self._key(email, address), now).append(now)
-            if len(self._failures) > 10_000:  # drop idle keys so memory stays bounded
+            for key, _limit in self._keys(email, address):
+                self._recent(key, now).append(now)
+            if len(self._failures) > 30_000:  # drop idle keys so memory stays bounded
                 for key in [k for k, v in self._failures.items() if not self._recent(k, now)]:
                     del self._failures[key]
 
     def succeeded(self, email: str, address: str) -> None:
+        """A good login clears its own e-mail-and-address count (not the others)."""
         with self._lock:
-            self._failures.pop(self._key(email, address), None)
+            self._failures.pop(self._keys(email, address)[0][0], None)

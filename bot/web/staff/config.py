@@ -7,9 +7,6 @@ environment (``bot.settings``) and the NLU threshold in ``config.yml``.
 from __future__ import annotations
 
 import logging
-import os
-import secrets
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -43,7 +40,11 @@ class StaffConfig:
     page_size: int = 50
     #: A session lasts one working day at most; then the coordinator logs in again.
     session_seconds: int = 12 * 3600
+    #: Failed logins allowed per window: per e-mail and address, per account from any
+    #: address (then the account is locked until the window has passed), per address.
     login_max_failures: int = 5
+    login_account_max_failures: int = 10
+    login_address_max_failures: int = 20
     login_window_seconds: int = 15 * 60
     #: How often summaries of senders erased outside the console are looked for.
     reconcile_seconds: float = 60.0
@@ -68,28 +69,10 @@ def fallback_threshold(config_path: Path = settings.ROOT / "config.yml") -> floa
 def secret_key(configured: str, key_file: Path) -> str:
     """``configured`` if set; else a random key created once in ``key_file`` with mode 0600.
 
-    A key that survives restarts keeps coordinators logged in across a redeploy; creating it
-    with O_EXCL means two processes starting at once end up with the same key.
+    A key that survives restarts keeps coordinators logged in across a redeploy
+    (``bot.settings.persistent_secret``).
     """
-    if configured:
-        return configured
-    key_file.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        for _ in range(50):  # another process may be writing it right now
-            key = key_file.read_text(encoding="ascii").strip()
-            if key:
-                if key_file.stat().st_mode & 0o077:
-                    os.chmod(key_file, 0o600)
-                return key
-            time.sleep(0.05)
-        raise RuntimeError(f"{key_file} is empty: delete it or set STAFF_SECRET_KEY") from None
-    key = secrets.token_urlsafe(48)
-    with os.fdopen(fd, "w", encoding="ascii") as stream:
-        stream.write(key + "\n")
-    logger.info("created a new staff-console secret key file")
-    return key
+    return settings.persistent_secret(configured, key_file, "STAFF_SECRET_KEY")
 
 
 def from_environment(key_file: Path | None = None) -> StaffConfig:

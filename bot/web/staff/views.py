@@ -71,7 +71,12 @@ class StaffConsole:
         self.sessions = session_factory(config.database_url)
         self.tracker = get_engine(config.tracker_url)
         self.signer = SessionSigner(config.secret_key, config.session_seconds)
-        self.throttle = LoginThrottle(config.login_max_failures, config.login_window_seconds)
+        self.throttle = LoginThrottle(
+            config.login_max_failures,
+            config.login_window_seconds,
+            account_max_failures=config.login_account_max_failures,
+            address_max_failures=config.login_address_max_failures,
+        )
         self.jinja = Environment(
             loader=FileSystemLoader(str(TEMPLATES)),
             autoescape=select_autoescape(default=True),
@@ -209,7 +214,8 @@ class StaffConsole:
             path=self.root(request) or "/",
             httponly=True,
             samesite="lax",
-            secure=self.config.cookie_secure,
+            # Over HTTPS always (the scheme is the proxy's only if TRUSTED_PROXIES names it).
+            secure=self.config.cookie_secure or request.url.scheme == "https",
         )
 
     async def login(self, request: Request) -> Response:
