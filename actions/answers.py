@@ -81,6 +81,12 @@ ABOUT_A_TUMOUR = frozenset(
     | {"ask_contraindications", "out_of_scope", "nlu_fallback", "inform", "choose_item"}
     | {"affirm", "ask_uncovered"}
 )
+#: "What is X", "what does X mean", "explain X": a question about a word.
+DEFINE_CUE = re.compile(
+    r"\b(?:what\s+(?:is|are|does|do)|meaning|means?|mean\b|explain|define|definition|"
+    r"in\s+simple\s+words)",
+    re.IGNORECASE,
+)
 #: Sentences quoted for "tell me more" about a section.
 MORE_SENTENCES = 5
 #: Intents for which nothing confident is known.
@@ -91,8 +97,11 @@ MAX_UNITS = 3
 MIN_WORDS_FOR_A_QUESTION = 3
 #: A passage is quoted from this score on (TF-IDF cosine, bot/content/passages.py).
 PASSAGE_MIN_SCORE = 0.22
-#: A question classified as not covered is still answered by a passage this close.
-PASSAGE_OVER_UNCOVERED = 0.42
+#: The same for a message that names nothing of ours, at the start of a conversation.
+PASSAGE_MIN_UNANCHORED = 0.3
+#: A question classified as not covered is still answered by a passage this close (no context
+#: boost: on the blind sets, questions the article does not answer scored at most 0.31).
+PASSAGE_OVER_UNCOVERED = 0.36
 #: A message the classifier put out of scope is answered by a passage of the last answer's
 #: sections (plus the boost) this close: "which hormones are those?" after pheochromocytoma.
 PASSAGE_IN_CONTEXT = 0.45
@@ -240,7 +249,7 @@ def units_for(question: Question, context: Context, in_form: bool) -> List[Unit]
     if intent == "ask_tumour":
         return named or [Unit("utter_ask_which_tumour")]
     if intent == "ask_uncovered":
-        hit = best_passage(question.text, context, PASSAGE_OVER_UNCOVERED)
+        hit = best_passage(question.text, context, PASSAGE_OVER_UNCOVERED, boost=0.0)
         return [hit or Unit("utter_not_covered")]
     if intent == "ask_definition":
         terms = _values(question.entities, "term") or context.terms_of_last_answer()[:2]
@@ -254,7 +263,14 @@ def units_for(question: Question, context: Context, in_form: bool) -> List[Unit]
         if unit or intent == "choose_item":
             return [unit] if unit else []
     if intent in ANSWERS:
-        return [Unit(ANSWERS[intent])]
+        topic = Unit(ANSWERS[intent])
+        # "what is a radiotracer?" read as "what is MIBG": explain the term first.
+        defined = [
+            Unit(glossary.TERMS[t].response)
+            for t in _values(question.entities, "term")
+            if t in glossary.TERMS and DEFINE_CUE.search(question.text)
+        ]
+        return [u for u in defined if u != topic] + [topic]
     return []
 
 
@@ -267,7 +283,11 @@ def anchored(entities: List[Dict[str, Any]], text: str) -> bool:
 
 
 def best_passage(
-    text: str, context: Context, minimum: float, terms: Iterable[str] = ()
+    text: str,
+    context: Context,
+    minimum: float,
+    terms: Iterable[str] = (),
+    boost: float = CONTEXT_BOOST,
 ) -> Optional[Unit]:
     """The best passage for ``text`` in the conversation's context, if it scores ``minimum``.
 
@@ -275,7 +295,7 @@ def best_passage(
     """
     phrases = [p for t in terms if t in glossary.TERMS for p in glossary.TERMS[t].phrases]
     hits = passages.index().search(
-        text, limit=len(passages.passages()), sections=context.sections, boost=CONTEXT_BOOST
+        text, limit=len(passages.passages()), sections=context.sections, boost=boost
     )
     for passage, score in hits:
         if score < minimum:
@@ -300,7 +320,9 @@ def fallback_units(tracker: Tracker, context: Context) -> List[Unit]:
         return [follow_up or Unit("utter_not_covered")]
     terms = [t for t in _values(entities, "term") if t in glossary.TERMS]
     tumours = tumour_units(_values(entities, "tumour"))
-    hit = best_passage(text, context, PASSAGE_MIN_SCORE, terms)
+    # Nothing of ours named and no conversation to lean on: only a close passage will do.
+    minimum = PASSAGE_MIN_SCORE if in_domain or context.sections else PASSAGE_MIN_UNANCHORED
+    hit = best_passage(text, context, minimum, terms)
     if hit:
         return [hit]
     if tumours:

@@ -33,7 +33,7 @@ step "NLU on the held-out splits (gates: macro-F1 >= 0.97, out-of-domain rejecte
     --ood tests/ood_sentences.yml tests/blind/general_oos.yml \
     --min-macro-f1 0.97 --min-ood-rejected 0.95 --max-in-domain-rejected 0.03 \
     --json test-artifacts/nlu-holdout.json
-for name in patient_questions patient_questions_final; do
+for name in patient_questions followups_dev patient_questions_final; do
   echo "    blind $name (test-artifacts/blind-$name.txt):"
   sed 's/^/      /' "test-artifacts/blind-$name.txt"
 done

@@ -8,6 +8,7 @@ may ask about ("what if i have an allergic reaction to mibg" is a question, not 
 
 from __future__ import annotations
 
+import re
 from typing import List
 
 #: Phrases that signal an acute emergency. Apostrophes are optional because patients on phones
@@ -144,3 +145,32 @@ EMERGENCY_PHRASES: List[str] = [
     "going to end it",
     "end it all",
 ]
+
+#: A symptom that is serious when it is happening now ...
+ACUTE_SYMPTOMS = (
+    r"(?:severe|terrible|unbearable|extreme|crushing|sharp|sudden)\s+(?:\w+\s+)?(?:pain|headache)"
+    r"|pain\s+(?:in|on)\s+(?:his|her|my|the)\s+(?:chest|heart|left\s+arm)"
+    r"|(?:breath\w*|breathing)\s+(?:problems?|difficult\w*|badly|heavily|fast)"
+    r"|(?:can'?t|cannot|can\s+not|not\s+able\s+to|unable\s+to)\s+(?:\w+\s+or\s+)?"
+    r"(?:breath\w*|speak|talk|move|stand|walk|see|wake)"
+    r"|(?:face|mouth)\s+(?:\w+\s+)?droop\w*|droop\w*\s+(?:face|mouth)|numb\w*\s+(?:on\s+)?one\s+side"
+    r"|(?:fell|collapsed|fainted|passed\s+out|blacked\s+out|unconscious|seizure|convuls\w*)"
+    r"|(?:bleeding|blood\s+everywhere|vomit\w*\s+blood|cough\w*\s+blood)"
+    r"|(?:lips|face|skin)\s+(?:is|are|turned|turning|going)\s+(?:blue|grey|gray|white)"
+    r"|(?:heart|pulse)\s+(?:is\s+)?(?:racing|pounding|stopped|very\s+fast|irregular)"
+    r"|(?:very|extremely)\s+high\s+(?:blood\s+pressure|fever|temperature)"
+    r"|(?:swollen|swelling)\s+(?:throat|tongue|face|lips)"
+)
+#: ... as these words say.
+URGENCY = (
+    r"\b(?:right\s+now|now|just\s+now|at\s+the\s+moment|currently|suddenly|this\s+minute|"
+    r"help|urgent\w*|emergency|quick\w*|asap|immediately|what\s+do\s+i\s+do|what\s+should\s+i\s+do|"
+    r"is\s+happening|started|since\s+(?:an?\s+)?(?:hour|minutes?))\b|!{2,}"
+)
+ACUTE_RE = re.compile(ACUTE_SYMPTOMS, re.IGNORECASE)
+URGENCY_RE = re.compile(URGENCY, re.IGNORECASE)
+
+
+def sounds_urgent(text: str) -> bool:
+    """A serious symptom said to be happening now ("my dad suddenly cant breathe, help")."""
+    return bool(ACUTE_RE.search(text) and URGENCY_RE.search(text))

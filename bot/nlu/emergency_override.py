@@ -17,7 +17,7 @@ from rasa.shared.nlu.training_data.message import Message
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 
-from bot.content.emergency import EMERGENCY_PHRASES
+from bot.content.emergency import EMERGENCY_PHRASES, sounds_urgent
 from bot.nlu.rule_component import SpacyRuleComponent, override_intent
 
 EMERGENCY_INTENT = "emergency"
@@ -43,6 +43,8 @@ class EmergencyIntentOverride(SpacyRuleComponent):
         matcher = self.matcher(model)
         for message in messages:
             text = message.get(TEXT) or ""
-            if not text.startswith("/") and matcher(model.model.make_doc(text)):
+            if not text.startswith("/") and (
+                matcher(model.model.make_doc(text)) or sounds_urgent(text)
+            ):
                 override_intent(message, EMERGENCY_INTENT)
         return messages

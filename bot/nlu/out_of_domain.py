@@ -99,7 +99,12 @@ class DomainVocabulary(GraphComponent):
 
     @staticmethod
     def get_default_config() -> Dict[str, Any]:
-        return {"min_confidence": 0.7, "personal_unknown": 3, "personal_min_confidence": 0.5}
+        return {
+            "min_confidence": 0.7,
+            "personal_unknown": 3,
+            "personal_min_confidence": 0.5,
+            "min_unknown_share": 0.2,
+        }
 
     def __init__(
         self,
@@ -169,7 +174,11 @@ class DomainVocabulary(GraphComponent):
                 )
             else:
                 enough, unsure = 2, self.config["min_confidence"]
-            if unknown >= enough or (unknown >= 1 and confidence < unsure):
+            # A long message (several questions, context) may hold a couple of new words.
+            share = unknown / max(1, len(content_words(text)))
+            if (unknown >= enough and share >= self.config["min_unknown_share"]) or (
+                unknown >= 1 and confidence < unsure
+            ):
                 _reject(message)
         return messages
 
