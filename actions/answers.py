@@ -87,6 +87,8 @@ DEFINE_CUE = re.compile(
     r"in\s+simple\s+words)",
     re.IGNORECASE,
 )
+#: A message that asks something, however short ("when exactly", "why").
+ASKS = re.compile(r"\?|\b(?:what|when|where|why|how|which|who)\b", re.IGNORECASE)
 #: Sentences quoted for "tell me more" about a section.
 MORE_SENTENCES = 5
 #: Intents for which nothing confident is known.
@@ -157,6 +159,16 @@ def section_quote(section: str) -> Unit:
             ("quote", " ".join(p.cleaned for p in sentences)),
         ),
     )
+
+
+def tumours_named(text: str) -> List[str]:
+    """Tumour keys whose title has a word of ``text`` ("the thyroid one" -> MTC)."""
+    words = set(re.findall(r"[a-z]{5,}", text.lower())) - {"tumour", "tumours", "cancer"}
+    return [
+        key
+        for key, title in TUMOURS.items()
+        if words & set(re.findall(r"[a-z]{5,}", title.lower()))
+    ]
 
 
 def passage_unit(passage: passages.Passage) -> Unit:
@@ -244,7 +256,9 @@ def units_for(question: Question, context: Context, in_form: bool) -> List[Unit]
     if intent in ABOUT_A_TUMOUR and outcome and not named and context.last_tumour:
         # "and its results?", "does it shrink it?": the tumour the conversation is about
         return tumour_units([context.last_tumour])
-    if intent == "affirm":  # a yes with nothing pending
+    if intent == "affirm":  # a yes with nothing pending, or a short question read as one
+        if context.sections and ASKS.search(question.text):
+            return [section_quote(context.sections[0])]  # "when exactly?"
         return [Unit("utter_anything_else")]
     if intent == "ask_tumour":
         return named or [Unit("utter_ask_which_tumour")]
@@ -256,11 +270,14 @@ def units_for(question: Question, context: Context, in_form: bool) -> List[Unit]
         units = [Unit(glossary.TERMS[t].response) for t in terms if t in glossary.TERMS]
         return units or [Unit("utter_define_which")]
     if intent == "choose_item" or (context.last_list and intent in FALLBACK_INTENTS):
-        index = item_index(question.text, len(context.last_list))
+        chosen = intent == "choose_item"
+        index = item_index(question.text, len(context.last_list), strict=not chosen)
         if index is None:
             index = context.item_named(question.text)
         unit = item_unit(context.last_list[index]) if index is not None else None
-        if unit or intent == "choose_item":
+        if unit is None and chosen:  # "the thyroid one" with no list on screen
+            unit = next(iter(tumour_units(tumours_named(question.text))), None)
+        if unit or chosen:
             return [unit] if unit else []
     if intent in ANSWERS:
         topic = Unit(ANSWERS[intent])

@@ -20,9 +20,22 @@ _NUMBER = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)?\b")
 _WORD = re.compile(r"\b(" + "|".join(sorted(_ORDINALS, key=len, reverse=True)) + r")\b")
 
 
-def item_index(text: str, count: int) -> Optional[int]:
-    """The 0-based index in a list of ``count`` items that ``text`` picks, or None."""
+#: Only these read as a choice in a message that was not classified as one ("does it last").
+_STRICT = re.compile(
+    r"\b(?:the|that|this)\s+(?:\w+\s+)?(?:one|option|item)\b|\bnumber\s+\w+|"
+    r"\b\d{1,2}(?:st|nd|rd|th)\b|\bthe\s+(?:last|final|first|second|third|fourth|fifth)\b",
+    re.IGNORECASE,
+)
+
+
+def item_index(text: str, count: int, strict: bool = False) -> Optional[int]:
+    """The 0-based index in a list of ``count`` items that ``text`` picks, or None.
+
+    ``strict``: the message was not classified as a choice, so it must say so plainly.
+    """
     lowered = text.lower()
+    if strict and not _STRICT.search(lowered):
+        return None
     if _BEFORE_LAST.search(lowered):
         index = count - 2
     elif _LAST.search(lowered):

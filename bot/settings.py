@@ -105,6 +105,9 @@ class Settings:
     facebook_page_access_token: str = field(default="", repr=False)
     #: Graph API version the Messenger replies are sent with.
     facebook_api_version: str = "23.0"
+    #: Answer questions in the Rasa process (bot/local_actions.py); 0 sends them to the
+    #: action server like every other action.
+    local_actions: bool = True
 
 
 def load() -> Settings:
@@ -141,6 +144,8 @@ def load() -> Settings:
         facebook_page_access_token=os.environ.get("FACEBOOK_PAGE_ACCESS_TOKEN", "").strip(),
         facebook_api_version=os.environ.get("FACEBOOK_API_VERSION", "").strip().lstrip("v")
         or Settings.facebook_api_version,
+        local_actions=os.environ.get("MIBG_LOCAL_ACTIONS", "1").strip().lower()
+        not in ("0", "false", "no", "off"),
     )
 
 

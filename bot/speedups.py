@@ -234,6 +234,15 @@ def sequential_graph() -> None:
     DaskGraphRunner.run = run
 
 
+def local_answers() -> None:
+    """Run ``action_answer`` in this process (bot/local_actions.py), unless turned off."""
+    from bot import local_actions
+    from bot.settings import load
+
+    if load().local_actions:
+        local_actions.install()
+
+
 #: In the order they must be applied (skops before anything imports TensorFlow).
 SPEEDUPS: Dict[str, Callable[[], None]] = {
     "skops-first": skops_first,
@@ -244,6 +253,7 @@ SPEEDUPS: Dict[str, Callable[[], None]] = {
     "tracker-cache": tracker_cache,
     "sequential-graph": sequential_graph,
     "action-client": action_client,
+    "local-answers": local_answers,
     "debug-log-copies": debug_log_copies,
 }
 

@@ -220,3 +220,14 @@ async def test_entities_of_the_wrong_type_are_no_value() -> None:
         "q", "ask_tumour", entities=[{"entity": "tumour", "value": {"a": 1}}, 7, None]
     )
     assert responses == ["utter_ask_which_tumour"]
+
+
+async def test_last_as_a_verb_is_not_a_choice() -> None:
+    slots = {"last_list": ["passage:side_effects-1", "term:bone_marrow"], "last_topic": "x"}
+    responses, _ = await answer("how long does the sickness last", "nlu_fallback", slots=slots)
+    assert "utter_define_bone_marrow" not in responses
+
+
+async def test_the_thyroid_one_without_a_list_is_the_thyroid_tumour() -> None:
+    responses, _ = await answer("the thyroid one?", "choose_item")
+    assert responses == ["utter_tumour_medullary_thyroid_cancer"]
