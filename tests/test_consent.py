@@ -2,18 +2,33 @@
 
 One table of phrasings, each with the NLU reading it is tested under (mostly ``affirm``: the
 NLU read "not yes" and "ok?" as affirm, which is how consent was taken from them) and its
-expected class.
+expected class. Each row is checked three times: the classifier, the consent step of the form,
+and the summary step of the form.
 """
 
 from __future__ import annotations
 
-from typing import Any, List, NamedTuple, Optional
+from typing import Any, Dict, List, NamedTuple, Optional
 
 import pytest
 
 from actions.consent import Answer, classify, mentions_yes_or_no
+from actions.treatment_request_form import ValidateTreatmentRequestForm
+from tests.form_helpers import run, slot_values, tracker
 
 YES, NO, UNCLEAR = Answer.YES, Answer.NO, Answer.UNCLEAR
+FORM = ValidateTreatmentRequestForm()
+BEFORE_SUMMARY: Dict[str, Any] = {
+    "privacy_consent": True,
+    "consent_at": "2026-11-24T10:00:00+00:00",
+    "full_name": "Anna Kowalska",
+    "email": "anna@example.com",
+    "phone": "+48 601 234 567",
+    "country": "Poland",
+    "diagnosis": "Paraganglioma",
+    "destination": "Germany",
+    "message": "",
+}
 
 
 class Row(NamedTuple):
@@ -253,6 +268,44 @@ def test_the_table_covers_every_class_and_the_crafted_examples() -> None:
 @pytest.mark.parametrize("row", TABLE, ids=IDS)
 def test_classify(row: Row) -> None:
     assert classify(row.text, row.intent, row.confidence) is row.expected
+
+
+@pytest.mark.parametrize("row", TABLE, ids=IDS)
+async def test_at_the_consent_step(row: Row) -> None:
+    tr = tracker(row.text, row.intent, row.confidence, requested_slot="privacy_consent")
+    events, said = await run(FORM, tr)
+    slots = slot_values(events)
+    if row.expected is YES:
+        assert slots["privacy_consent"] is True and slots["consent_at"]
+        assert slots["requested_slot"] == "full_name" and said == []
+    elif row.expected is NO:
+        assert slots == {"privacy_consent": False, "requested_slot": None} and said == []
+    else:
+        assert slots == {"privacy_consent": None, "requested_slot": "privacy_consent"}
+        assert said == ["utter_consent_unclear"]
+
+
+@pytest.mark.parametrize("row", TABLE, ids=IDS)
+async def test_at_the_summary_step(row: Row) -> None:
+    tr = tracker(
+        row.text,
+        row.intent,
+        row.confidence,
+        slots=BEFORE_SUMMARY,
+        requested_slot="request_confirmed",
+    )
+    events, said = await run(FORM, tr)
+    slots = slot_values(events)
+    if row.expected is YES:
+        assert slots == {"request_confirmed": True, "requested_slot": None} and said == []
+    elif row.expected is NO:
+        # As before: a no at the summary shows the list of fields to change.
+        assert slots["change_pending"] is True and slots["request_confirmed"] is None
+        assert slots["requested_slot"] == "request_confirmed" and said == []
+    else:
+        assert slots["request_confirmed"] is None
+        assert slots["requested_slot"] == "request_confirmed"
+        assert said == ["utter_confirm_unclear"]
 
 
 @pytest.mark.parametrize(
