@@ -9,6 +9,11 @@ message means for the requested field:
 - a question or a request to cancel: nothing is returned, so Rasa rejects the form action and
   the rules answer the question (or cancel) before the form asks again.
 
+Consent and the final "Shall I send it?" take only a clear yes (``actions.consent``): the button,
+or a yes with no negation, question or hedge in it. A clear no refuses (or, at the summary, shows
+the fields to change); anything else ("not yes", "ok?", "yes but no") is explained and asked
+again, and a question about something else is left to the rules as above.
+
 Corrections work at any step: an email address or phone number in any message replaces the one
 given before, "my name is ..." replaces the name, and "change my email" re-asks that field.
 Values of the wrong type (a number or a dict where text belongs, from a typed ``/intent{...}``
@@ -30,8 +35,9 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
 
-from actions import form_fields
+from actions import consent, form_fields
 from actions.answers import QUESTION_INTENTS
+from actions.consent import Answer
 from bot.content.tumours import GROUPS, TUMOURS
 
 logger = logging.getLogger(__name__)
@@ -220,18 +226,20 @@ class ValidateTreatmentRequestForm(FormValidationAction):
         return outcome
 
     def _consent(self, turn: Turn) -> Outcome:
-        if turn.intent == "affirm":
+        """Consent only for a clear yes (``actions.consent``); anything unclear is asked again."""
+        answer = consent.classify(turn.text, turn.intent, turn.confidence)
+        if answer is Answer.YES:
             return Outcome(
                 slots={
                     "privacy_consent": True,
                     "consent_at": datetime.now(timezone.utc).isoformat(),
                 }
             )
-        if turn.intent == "deny":
+        if answer is Answer.NO:
             return Outcome(slots={"privacy_consent": False})
-        if turn.is_question or turn.intent in ("human_handoff", "emergency"):
+        if _real_question(turn) or turn.intent in ("human_handoff", "emergency"):
             return Outcome(reject=True)
-        return Outcome(slots={"privacy_consent": None}, responses=["utter_ask_yes_or_no"])
+        return Outcome(slots={"privacy_consent": None}, responses=["utter_consent_unclear"])
 
     def _corrections(self, requested: str, turn: Turn, slots: Dict[str, Any]) -> Outcome:
         """A new email, phone or name given while another field is asked for."""
@@ -359,13 +367,32 @@ class ValidateTreatmentRequestForm(FormValidationAction):
         return Outcome(slots={"message": turn.text[:2000]})
 
     def _field_request_confirmed(self, turn: Turn, slots: Dict[str, Any]) -> Outcome:
-        if turn.intent == "affirm":
+        """Send only on a clear yes; a no shows the fields to change; unclear asks again."""
+        answer = consent.classify(turn.text, turn.intent, turn.confidence)
+        if answer is Answer.YES:
             return Outcome(slots={"request_confirmed": True})
-        if turn.intent == "deny":
+        if answer is Answer.NO:
             return Outcome(slots={"change_pending": True, "request_confirmed": None})
-        if turn.is_question:
+        if _real_question(turn):
             return Outcome(reject=True)
-        return Outcome(slots={"request_confirmed": None})
+        return Outcome(slots={"request_confirmed": None}, responses=["utter_confirm_unclear"])
+
+
+def _real_question(turn: Turn) -> bool:
+    """A question the rules answer (then the step is asked again), at a yes/no step.
+
+    A recognised question intent counts ("what are the side effects?", "yes, is it safe?"), and
+    so does any question without a word of yes or no in it. A question about the choice itself
+    ("ok?", "do I have to agree?", "what if I say no?", read as ``affirm`` or ``deny``) is not
+    one: it gets the explanation of the choice instead.
+    """
+    if not turn.is_question:
+        return False
+    if turn.intent in QUESTION_INTENTS and (
+        turn.is_payload or turn.confidence >= QUESTION_CONFIDENCE
+    ):
+        return True
+    return not consent.mentions_yes_or_no(turn.text)
 
 
 def _dict(value: Any) -> Dict[str, Any]:

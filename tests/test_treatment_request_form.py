@@ -50,6 +50,97 @@ async def test_a_question_instead_of_consent_is_left_to_the_rules() -> None:
     assert await run(FORM, tr) == ([], [])
 
 
+# ------------------------------------------- clear consent and confirmation (issue #12, 1)
+#: Read as ``affirm`` by the NLU, and stored as consent before the fix.
+CRAFTED_CONSENT = [
+    "not yes", "yes no", "yes?", "ok?", "agree?", "do I have to agree?", "I don't say yes",
+    "yes, but no",
+]  # fmt: skip
+#: Sent the request from the summary before the fix.
+CRAFTED_SUMMARY = ["I will not say yes", "yes I disagree", "is it ok?", "no yes", "not yes"]
+
+
+@pytest.mark.parametrize("text", CRAFTED_CONSENT)
+async def test_an_unclear_answer_sets_no_consent_and_explains_the_choice(text: str) -> None:
+    events, said = await run(FORM, tracker(text, "affirm", requested_slot="privacy_consent"))
+    slots = slot_values(events)
+    assert slots == {"privacy_consent": None, "requested_slot": "privacy_consent"}
+    assert "consent_at" not in slots
+    assert said == ["utter_consent_unclear"]
+
+
+async def test_the_consent_button_still_consents() -> None:
+    tr = tracker("/affirm", "affirm", confidence=1.0, requested_slot="privacy_consent")
+    events, said = await run(FORM, tr)
+    slots = slot_values(events)
+    assert slots["privacy_consent"] is True and slots["consent_at"].endswith("+00:00")
+    assert said == []
+
+
+async def test_a_refusal_read_as_affirm_is_still_a_refusal() -> None:
+    tr = tracker("I do not agree", "affirm", requested_slot="privacy_consent")
+    events, _ = await run(FORM, tr)
+    assert slot_values(events) == {"privacy_consent": False, "requested_slot": None}
+
+
+async def test_a_question_about_the_therapy_at_consent_is_answered_first() -> None:
+    tr = tracker("what are the side effects?", "ask_side_effects", requested_slot="privacy_consent")
+    assert await run(FORM, tr) == ([], [])
+
+
+async def test_do_i_have_to_agree_is_never_a_yes() -> None:
+    # Read as a privacy question: the rules answer it, then consent is asked again.
+    tr = tracker("do I have to agree?", "ask_privacy", requested_slot="privacy_consent")
+    assert await run(FORM, tr) == ([], [])
+    # Read as affirm: the choice is explained.
+    tr = tracker("do I have to agree?", "affirm", requested_slot="privacy_consent")
+    events, said = await run(FORM, tr)
+    assert slot_values(events)["privacy_consent"] is None
+    assert said == ["utter_consent_unclear"]
+
+
+@pytest.mark.parametrize("text", CRAFTED_SUMMARY)
+async def test_an_unclear_answer_at_the_summary_does_not_send(text: str) -> None:
+    tr = tracker(
+        text, "affirm", slots=filled_until("request_confirmed"), requested_slot="request_confirmed"
+    )
+    events, said = await run(FORM, tr)
+    slots = slot_values(events)
+    assert slots["request_confirmed"] is None
+    assert slots["requested_slot"] == "request_confirmed"
+    assert said == ["utter_confirm_unclear"]
+
+
+@pytest.mark.parametrize("text", ["/affirm", "yes", "yes send it"])
+async def test_a_clear_yes_at_the_summary_still_sends(text: str) -> None:
+    tr = tracker(
+        text, "affirm", slots=filled_until("request_confirmed"), requested_slot="request_confirmed"
+    )
+    events, said = await run(FORM, tr)
+    assert slot_values(events) == {"request_confirmed": True, "requested_slot": None}
+    assert said == []
+
+
+async def test_no_at_the_summary_still_shows_the_fields_to_change() -> None:
+    tr = tracker(
+        "no", "deny", slots=filled_until("request_confirmed"), requested_slot="request_confirmed"
+    )
+    events, said = await run(FORM, tr)
+    slots = slot_values(events)
+    assert slots["change_pending"] is True and slots["request_confirmed"] is None
+    assert slots["requested_slot"] == "request_confirmed"
+
+
+async def test_a_question_about_the_therapy_at_the_summary_is_answered_first() -> None:
+    tr = tracker(
+        "what are the side effects?",
+        "ask_side_effects",
+        slots=filled_until("request_confirmed"),
+        requested_slot="request_confirmed",
+    )
+    assert await run(FORM, tr) == ([], [])
+
+
 async def test_happy_path_field_by_field() -> None:
     answers = [
         ("full_name", "anna kowalska", "inform", "Anna Kowalska"),
