@@ -1,12 +1,14 @@
 """Run the answer action inside the Rasa process instead of over HTTP.
 
 ``action_answer`` (actions/answers.py) and ``action_session_start`` (the disclaimer) only read
-the conversation and the domain: no database, no network. Sending it to the action server costs a request with the whole
-conversation (~50 KiB of JSON) on every question, and while the action server is down even
-"what are the side effects?" would fail. :func:`install` wraps ``EndpointConfig.request`` so
-that a call for an action in ``LOCAL_ACTIONS`` is answered by the Rasa SDK's own executor in
-this process, with the very payload and answer format of the HTTP call; every other action
-still goes to the action server. ``MIBG_LOCAL_ACTIONS=0`` turns it off (bot/settings.py).
+the conversation and the domain: no database, no network. Sending them to the action server
+costs a request with the whole conversation (~50 KiB of JSON) on every question, and while the
+action server is down even "what are the side effects?" would fail.
+
+:func:`install` wraps ``EndpointConfig.request`` so that a call for an action in
+``LOCAL_ACTIONS`` is answered by the Rasa SDK's own executor in this process, with the very
+payload and answer format of the HTTP call; every other action still goes to the action
+server. ``MIBG_LOCAL_ACTIONS=0`` turns it off (bot/settings.py).
 """
 
 from __future__ import annotations

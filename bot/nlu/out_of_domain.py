@@ -23,14 +23,12 @@ judged by the form, with the field in view.
 from __future__ import annotations
 
 import json
-import logging
 import re
+from pathlib import Path
 from typing import Any, Dict, List, Optional, Set
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
@@ -39,9 +37,7 @@ from bot.content.article import article_text
 from bot.content.framing import is_personal
 from bot.content.other_health import DOMAIN_ANCHORS, about_other_health
 from bot.content.passages import STOP_WORDS
-from bot.nlu.rule_component import RuleComponent
-
-logger = logging.getLogger(__name__)
+from bot.nlu.rule_component import RuleComponent, StoredComponent
 
 OUT_OF_SCOPE = "out_of_scope"
 OUT_OF_DOMAIN_CONFIDENCE = 0.75
@@ -94,7 +90,7 @@ class OtherHealthOutOfScope(RuleComponent):
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
-class DomainVocabulary(GraphComponent):
+class DomainVocabulary(StoredComponent):
     """Questions made of words our domain never uses are out of scope (judgement 2)."""
 
     @staticmethod
@@ -106,54 +102,25 @@ class DomainVocabulary(GraphComponent):
             "min_unknown_share": 0.2,
         }
 
-    def __init__(
-        self,
-        config: Dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        vocabulary: Optional[Set[str]] = None,
-    ) -> None:
-        self.config = config
-        self._model_storage = model_storage
-        self._resource = resource
-        self.vocabulary = vocabulary or set()
+    FILE_NAME = "vocabulary.json"
 
-    @classmethod
-    def create(
-        cls,
-        config: Dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> DomainVocabulary:
-        return cls(config, model_storage, resource)
+    def use(self, model: Optional[Set[str]]) -> None:
+        self.vocabulary: Set[str] = model or set()
+
+    @staticmethod
+    def write(path: Path, model: Set[str]) -> None:
+        path.write_text(json.dumps(sorted(model)), encoding="utf-8")
+
+    @staticmethod
+    def read(path: Path) -> Set[str]:
+        return set(json.loads(path.read_text(encoding="utf-8")))
 
     def train(self, training_data: TrainingData) -> Resource:
         words = set(content_words(article_text())) | place_and_language_words()
         for example in training_data.intent_examples:
             if example.get(INTENT) != OUT_OF_SCOPE:
                 words.update(content_words(example.get(TEXT) or ""))
-        self.vocabulary = words
-        with self._model_storage.write_to(self._resource) as model_dir:
-            (model_dir / "vocabulary.json").write_text(json.dumps(sorted(words)))
-        return self._resource
-
-    @classmethod
-    def load(
-        cls,
-        config: Dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        **kwargs: Any,
-    ) -> DomainVocabulary:
-        try:
-            with model_storage.read_from(resource) as model_dir:
-                words = set(json.loads((model_dir / "vocabulary.json").read_text()))
-        except (ValueError, FileNotFoundError):
-            logger.debug("No domain vocabulary in %s; it is untrained", resource.name)
-            words = set()
-        return cls(config, model_storage, resource, words)
+        return self.store(words)
 
     def unknown_words(self, text: str) -> List[str]:
         return [w for w in content_words(text) if w not in self.vocabulary]

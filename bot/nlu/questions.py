@@ -13,15 +13,13 @@ intent becomes the first one's, so the rules route it to the answer action, whic
 
 from __future__ import annotations
 
-import logging
 import re
+from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
@@ -31,7 +29,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion
 from sklearn.utils.extmath import softmax
 
-logger = logging.getLogger(__name__)
+from bot.nlu.rule_component import StoredComponent
 
 QUESTIONS_KEY = "questions"
 PERSONAL_CASE = "personal_case"
@@ -76,7 +74,7 @@ def clauses(text: str, span: Span) -> List[Span]:
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
-class QuestionSplitter(GraphComponent):
+class QuestionSplitter(StoredComponent):
     """Lists the questions of a compound message (see the module docstring)."""
 
     @staticmethod
@@ -103,37 +101,30 @@ class QuestionSplitter(GraphComponent):
             "C": 30.0,
         }
 
-    def __init__(
-        self,
-        config: Dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        model: Optional[Dict[str, Any]] = None,
-    ) -> None:
-        self.config = config
-        self._model_storage = model_storage
-        self._resource = resource
-        self.features: Optional[FeatureUnion] = None
-        self.clf: Optional[LogisticRegression] = None
-        if model:
-            self.features, self.clf = model["features"], model["clf"]
+    FILE_NAME = "splitter.skops"
 
-    @classmethod
-    def create(
-        cls,
-        config: Dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> QuestionSplitter:
-        return cls(config, model_storage, resource)
+    def use(self, model: Optional[Dict[str, Any]]) -> None:
+        self.features: Optional[FeatureUnion] = model["features"] if model else None
+        self.clf: Optional[LogisticRegression] = model["clf"] if model else None
+
+    @staticmethod
+    def write(path: Path, model: Dict[str, Any]) -> None:
+        import skops.io as sio
+
+        sio.dump(model, path)
+
+    @staticmethod
+    def read(path: Path) -> Dict[str, Any]:
+        import skops.io as sio
+
+        return sio.load(path, trusted=sio.get_untrusted_types(file=path))
 
     # ------------------------------------------------------------------ training
     def train(self, training_data: TrainingData) -> Resource:
         examples = [e for e in training_data.intent_examples if e.get(INTENT) and e.get(TEXT)]
         if len({e.get(INTENT) for e in examples}) < 2:
             return self._resource
-        self.features = FeatureUnion(
+        features = FeatureUnion(
             [
                 ("words", TfidfVectorizer(sublinear_tf=True)),
                 (
@@ -142,39 +133,12 @@ class QuestionSplitter(GraphComponent):
                 ),
             ]
         )
-        X = self.features.fit_transform([e.get(TEXT) for e in examples])
-        self.clf = LogisticRegression(
+        X = features.fit_transform([e.get(TEXT) for e in examples])
+        clf = LogisticRegression(
             C=float(self.config["C"]), max_iter=2000, class_weight="balanced", random_state=42
         )
-        self.clf.fit(X, [e.get(INTENT) for e in examples])
-        self.persist()
-        return self._resource
-
-    def persist(self) -> None:
-        import skops.io as sio
-
-        with self._model_storage.write_to(self._resource) as model_dir:
-            sio.dump({"features": self.features, "clf": self.clf}, model_dir / "splitter.skops")
-
-    @classmethod
-    def load(
-        cls,
-        config: Dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        **kwargs: Any,
-    ) -> QuestionSplitter:
-        import skops.io as sio
-
-        try:
-            with model_storage.read_from(resource) as model_dir:
-                path = model_dir / "splitter.skops"
-                model = sio.load(path, trusted=sio.get_untrusted_types(file=path))
-        except (ValueError, FileNotFoundError):
-            logger.debug("No question splitter model in %s; it is untrained", resource.name)
-            model = None
-        return cls(config, model_storage, resource, model)
+        clf.fit(X, [e.get(INTENT) for e in examples])
+        return self.store({"features": features, "clf": clf})
 
     # ------------------------------------------------------------------ inference
     def classify(self, texts: Sequence[str]) -> List[Tuple[str, float]]:

@@ -1,4 +1,4 @@
-"""Plumbing shared by our rule-based (untrained) Rasa components.
+"""Plumbing shared by our Rasa components: rule-based ones, and trained ones with one model file.
 
 Rasa 3.6 graph components need the same constructor, default config and ``create`` boilerplate;
 the spaCy ones also build their ``PhraseMatcher`` once, from the vocabulary of the pipeline that
@@ -7,6 +7,8 @@ the spaCy ones also build their ``PhraseMatcher`` once, from the vocabulary of t
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
 from typing import Any, Dict, List, Optional, Type
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -17,6 +19,8 @@ from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KE
 from rasa.shared.nlu.training_data.message import Message
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
+
+logger = logging.getLogger(__name__)
 
 
 class RuleComponent(GraphComponent):
@@ -71,3 +75,72 @@ def override_intent(message: Message, name: str) -> None:
     ]
     message.set(INTENT, intent, add_to_output=True)
     message.set(INTENT_RANKING_KEY, [intent] + ranking, add_to_output=True)
+
+
+class StoredComponent(GraphComponent):
+    """A trained component whose whole model is one file in the Rasa model archive.
+
+    Subclasses name the file and say how the model is written and read; training, loading an
+    untrained model (``None``) and the graph boilerplate are the same for all of them.
+    """
+
+    #: The model file's name inside the component's resource.
+    FILE_NAME = "model"
+
+    def __init__(
+        self,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        model: Optional[Any] = None,
+    ) -> None:
+        self.config = config
+        self._model_storage = model_storage
+        self._resource = resource
+        self.use(model)
+
+    def use(self, model: Optional[Any]) -> None:
+        """Take ``model`` (``None``: untrained) as this component's model."""
+        raise NotImplementedError
+
+    @staticmethod
+    def write(path: Path, model: Any) -> None:
+        raise NotImplementedError
+
+    @staticmethod
+    def read(path: Path) -> Any:
+        raise NotImplementedError
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> StoredComponent:
+        return cls(config, model_storage, resource)
+
+    def store(self, model: Any) -> Resource:
+        """Use ``model`` and write it to the model archive (the end of ``train``)."""
+        self.use(model)
+        with self._model_storage.write_to(self._resource) as model_dir:
+            self.write(model_dir / self.FILE_NAME, model)
+        return self._resource
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> StoredComponent:
+        try:
+            with model_storage.read_from(resource) as model_dir:
+                model = cls.read(model_dir / cls.FILE_NAME)
+        except (ValueError, FileNotFoundError):
+            logger.debug("No %s model in %s; it is untrained", cls.__name__, resource.name)
+            model = None
+        return cls(config, model_storage, resource, model)
