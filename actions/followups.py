@@ -57,11 +57,15 @@ MORE_RE = re.compile(
     r"and\s+after\s+that|what\s+next|and)\s*[?.!]*\s*(?:please|pls)?\s*[?.!]*\s*",
     re.IGNORECASE,
 )
-#: A question about how a treatment turns out: read as the results of the tumour just discussed.
+#: A question about how a treatment turns out (or what the tumour does): read as being about
+#: the tumour just discussed.
 OUTCOME_RE = re.compile(
     r"\b(?:shrinks?|smaller|reduc\w*|regress\w*|better|stabili[sz]\w*|help\w*|cur(?:e|es|ed)|"
     r"works?|effective|results?|chances?|success\w*|respond\w*|spread\w*|metasta\w*|"
-    r"how\s+often|how\s+many|how\s+well|percent|%|figures|numbers|outcome\w*|get\s+rid)\b",
+    r"how\s+often|how\s+many|how\s+well|percent|%|figures|numbers|outcome\w*|get\s+rid|"
+    r"hormones?)\b"
+    r"|\b(?:do|does|did|work|works|help|helps)\s+(?:for|on|with|against|to)\s+"
+    r"(?:it|that|this|them|that\s+one|this\s+one)\b",
     re.IGNORECASE,
 )
 #: Signs that a message continues the conversation rather than starting a new subject.

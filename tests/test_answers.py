@@ -231,3 +231,39 @@ async def test_last_as_a_verb_is_not_a_choice() -> None:
 async def test_the_thyroid_one_without_a_list_is_the_thyroid_tumour() -> None:
     responses, _ = await answer("the thyroid one?", "choose_item")
     assert responses == ["utter_tumour_medullary_thyroid_cancer"]
+
+
+@pytest.mark.parametrize(
+    "text,intent",
+    [
+        ("and what does mibg do for it", "ask_candidates"),
+        ("which hormones are those", "ask_candidates"),
+        ("does it shrink it", "ask_how_it_works"),
+        ("how many people stabilise", "out_of_scope"),
+    ],
+)
+async def test_questions_about_it_after_a_tumour_are_about_that_tumour(text, intent) -> None:
+    responses, _ = await answer(text, intent, slots={"last_tumour": "pheochromocytoma"})
+    assert responses == ["utter_tumour_pheochromocytoma"]
+
+
+async def test_preparing_for_it_stays_the_preparation_answer() -> None:
+    responses, _ = await answer(
+        "how do they prepare for it", "ask_preparation", slots={"last_tumour": "carcinoid"}
+    )
+    assert responses == ["utter_preparation"]
+
+
+async def test_tell_me_more_quotes_the_last_answers_section() -> None:
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from tests.form_helpers import DOMAIN
+
+    dispatcher = CollectingDispatcher()
+    tr = tracker(
+        "tell me more", "nlu_fallback", slots={"last_topic": "utter_how_it_works"}, active_loop=None
+    )
+    await ActionAnswer().run(dispatcher, tr, DOMAIN)
+    (message,) = dispatcher.messages
+    assert message["section"] == "Core of the treatment technique"
+    assert "Cells die from the radiation" in message["quote"]

@@ -20,8 +20,8 @@ ARTIFACTS = ROOT / "test-artifacts"
 #: Set -> the share of cases that must pass. Issue 10 targets 0.95; these gates hold what the
 #: assistant reaches now (docs/intents.md has the figures), so a change that loses answers fails.
 SETS = {
-    "patient_questions": 0.92,
-    "followups_dev": 0.72,
+    "patient_questions": 0.94,
+    "followups_dev": 0.76,
     "patient_questions_final": 0.85,
 }
 
