@@ -167,7 +167,7 @@ def cmd_staff_add(args: argparse.Namespace) -> int:
 
 
 def cmd_erase(args: argparse.Namespace) -> int:
-    from bot.erasure import erase_person
+    from bot.privacy.erasure import erase_person
 
     result = erase_person(args.sender_id)
     print(f"erased {result.requests} request(s) and {result.events} conversation event(s)")
