@@ -211,6 +211,9 @@ def cmd_serve_rasa(args: argparse.Namespace) -> int:
 
     speedups.prepare(Path(args.model))
     serving.guard_entities()
+    from bot.privacy import tracker_hook
+
+    tracker_hook.install()  # a patient's erasure from the chat leaves no events (not a speed-up)
     from rasa.__main__ import main as rasa_main
 
     sys.argv = argv
