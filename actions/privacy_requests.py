@@ -79,7 +79,7 @@ class ActionPrivacyExplain(Action):
         except SQLAlchemyError as error:
             logger.warning("privacy request not answered: %s", type(error).__name__)
             dispatcher.utter_message(response="utter_privacy_unavailable")
-            return [SlotSet(PENDING_SLOT, None)]
+            return [SlotSet(PENDING_SLOT, None), ActiveLoop(None)] + _resume(tracker, paused=True)
         if _intent(tracker) == "withdraw_consent" and counts["pending"]:
             pending = WITHDRAW
             dispatcher.utter_message(response="utter_privacy_withdraw_explain")
@@ -91,10 +91,9 @@ class ActionPrivacyExplain(Action):
         else:
             pending = ERASE
             dispatcher.utter_message(response="utter_privacy_erase_explain")
-        events: List[EventType] = [SlotSet(PENDING_SLOT, pending)]
-        if tracker.active_loop.get("name") == FORM:  # pause; "No, keep" resumes it
-            events += [ActiveLoop(None), SlotSet(PAUSED_SLOT, True)]
-        return events
+        # Always ends any loop (the rules say so); a paused form resumes after "No, keep".
+        paused = tracker.active_loop.get("name") == FORM
+        return [SlotSet(PENDING_SLOT, pending), SlotSet(PAUSED_SLOT, paused), ActiveLoop(None)]
 
 
 class ActionPrivacyConfirm(Action):
@@ -144,9 +143,9 @@ class ActionPrivacyConfirm(Action):
         return []
 
 
-def _resume(tracker: Tracker) -> List[EventType]:
+def _resume(tracker: Tracker, paused: bool = False) -> List[EventType]:
     """Re-activate the form that the explanation paused (it asks its question again)."""
-    if tracker.get_slot(PAUSED_SLOT):
+    if tracker.get_slot(PAUSED_SLOT) or (paused and tracker.active_loop.get("name") == FORM):
         return [SlotSet(PAUSED_SLOT, None), ActiveLoop(FORM)]
     return []
 
