@@ -11,8 +11,8 @@
 - ``action_privacy_confirm`` erases through ``bot.privacy.erasure.erase_person``, the same
   function as ``python -m bot erase`` and the staff console, with the tracker's sender id (the
   channels namespace it, e.g. ``rest:<id>``), writes an audit entry (actor ``patient``, the
-  channel and counts, no personal data) and sets ``privacy_erased_at``: the Rasa server then
-  stores nothing of this turn (``bot.privacy.tracker_hook``).
+  channel name and counts, no sender id, no personal data) and sets ``privacy_erased_at``:
+  the Rasa server then stores nothing of this turn (``bot.privacy.tracker_hook``).
 - ``show_my_data`` ("what do you store about me?") gets ``action_show_my_data``: this sender's
   own stored requests, field by field, and how to change or erase them.
 
@@ -56,9 +56,10 @@ def _intent(tracker: Tracker) -> str:
     return ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
 
 
-def _channel(sender_id: str) -> str:
-    """The channel part of a namespaced sender id ("rest:abc" -> "rest"): the audit target."""
-    return sender_id.split(":", 1)[0] if ":" in sender_id else "unknown"
+def _channel(tracker: Tracker) -> str:
+    """The channel of the latest message ("rest", "socketio", "telegram"): the audit target."""
+    channel = tracker.get_latest_input_channel()
+    return channel if isinstance(channel, str) and channel else "unknown"
 
 
 def _utc(moment) -> str:
@@ -113,7 +114,7 @@ class ActionPrivacyConfirm(Action):
                 at = erasure.utc_now()
                 detail = {"requests": result.requests, "events": result.events, "by": "chat"}
                 await asyncio.to_thread(
-                    erasure.audit, erasure.PATIENT, erasure.ERASE_PERSON, _channel(sender), detail
+                    erasure.audit, erasure.PATIENT, erasure.ERASE_PERSON, _channel(tracker), detail
                 )
                 logger.info("patient erasure done")
                 dispatcher.utter_message(response="utter_privacy_erased", time=_utc(at))
@@ -126,7 +127,7 @@ class ActionPrivacyConfirm(Action):
                     erasure.audit,
                     erasure.PATIENT,
                     erasure.WITHDRAW_CONSENT,
-                    _channel(sender),
+                    _channel(tracker),
                     {"requests": len(references), "by": "chat"},
                 )
                 logger.info("patient consent withdrawn")
