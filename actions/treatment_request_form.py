@@ -63,6 +63,8 @@ QUESTION_CONFIDENCE = 0.6
 #: Intents that are never a field value, but not a question either: ask again.
 NON_ANSWER_INTENTS = {"greet", "thanks", "affirm", "deny", "request_treatment", "out_of_scope"}
 CANCEL_INTENTS = {"cancel", "goodbye"}
+#: Privacy requests (actions/privacy_requests.py): never a field value, handled by the rules.
+PRIVACY_INTENTS = {"erase_data", "withdraw_consent", "show_my_data"}
 #: Said when this action fails unexpectedly; the form then asks its question again.
 #: (Dispatcher text, not a domain response: domain.yml has no response for this case yet.)
 FORM_ERROR_TEXT = "Sorry, I could not process that answer. Let me ask again."
@@ -204,7 +206,7 @@ class ValidateTreatmentRequestForm(FormValidationAction):
         self, requested: str, turn: Turn, slots: Dict[str, Any], change_pending: Optional[bool]
     ) -> Outcome:
         """Decide what ``turn`` means while the form asks for ``requested``."""
-        if turn.intent in CANCEL_INTENTS:
+        if turn.intent in CANCEL_INTENTS or turn.intent in PRIVACY_INTENTS:
             return Outcome(reject=True)
         if requested == "privacy_consent":
             return self._consent(turn)

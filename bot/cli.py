@@ -167,7 +167,7 @@ def cmd_staff_add(args: argparse.Namespace) -> int:
 
 
 def cmd_erase(args: argparse.Namespace) -> int:
-    from bot.erasure import erase_person
+    from bot.privacy.erasure import erase_person
 
     result = erase_person(args.sender_id)
     print(f"erased {result.requests} request(s) and {result.events} conversation event(s)")
@@ -211,6 +211,9 @@ def cmd_serve_rasa(args: argparse.Namespace) -> int:
 
     speedups.prepare(Path(args.model))
     serving.guard_entities()
+    from bot.privacy import tracker_hook
+
+    tracker_hook.install()  # a patient's erasure from the chat leaves no events (not a speed-up)
     from rasa.__main__ import main as rasa_main
 
     sys.argv = argv

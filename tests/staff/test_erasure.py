@@ -92,7 +92,7 @@ def test_erase_unknown_person_is_404_and_erases_nothing(console: Console, people
 
 
 def test_erased_from_the_command_line_disappears_from_the_list(console: Console, people) -> None:
-    from bot.erasure import erase_person
+    from bot.privacy.erasure import erase_person
 
     client = console.login()
     token = csrf_of(client.get("/staff/conversations/bob-0002").text)

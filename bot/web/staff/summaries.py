@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db.staff_models import ConversationReview, ConversationSummary, SummarySyncState
+from bot.privacy.erasure import SUMMARY_LOCK, forget_summary
 from bot.web.staff.config import HANDOFF_INTENT
 from bot.web.staff.tracker import (
     Event,
@@ -45,7 +45,8 @@ FALLBACK_TEXT_CHARS = 200
 IN_CHUNK = 500
 
 #: One refresh at a time per process; a request that waits then finds nothing left to read.
-_refresh_lock = threading.Lock()
+#: The same lock guards forgetting a summary (``bot.privacy.erasure.forget_summary``).
+_refresh_lock = SUMMARY_LOCK
 
 
 @dataclass(frozen=True)
@@ -98,22 +99,8 @@ def refresh(
 
 
 def forget_sender(sessions: sessionmaker, tracker: Engine, sender_id: str) -> None:
-    """Drop one sender's summary after their events were erased.
-
-    SQLite hands out ``max(id) + 1`` again once the newest rows are deleted, so the read position
-    moves back to the new maximum: new events reusing those ids are then still read (everything
-    up to that maximum was read before). A later event of the same sender starts a new summary.
-    """
-    with _refresh_lock, sessions.begin() as session:
-        session.execute(
-            delete(ConversationSummary).where(ConversationSummary.sender_id == sender_id)
-        )
-        top = max_event_id(tracker) if has_events_table(tracker) else 0
-        session.execute(
-            update(SummarySyncState)
-            .where(SummarySyncState.id == 1, SummarySyncState.last_event_id > top)
-            .values(last_event_id=top)
-        )
+    """Drop one sender's summary after their events were erased (``bot.privacy.erasure``)."""
+    forget_summary(sessions, tracker, sender_id)
 
 
 def _load_state(sessions: sessionmaker, source: str) -> SummarySyncState:

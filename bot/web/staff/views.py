@@ -30,7 +30,7 @@ from bot.db.engine import get_engine, session_factory
 from bot.db.models import RequestStatus, TreatmentRequest, utc_now
 from bot.db.requests import as_dict, write_csv
 from bot.db.staff_models import ConversationReview, ConversationSummary, ReviewStatus
-from bot.erasure import erase_person
+from bot.privacy.erasure import erase_person
 from bot.web.staff import audit, charts, conversations, overview, summaries
 from bot.web.staff import requests as staff_requests
 from bot.web.staff.auth import (
