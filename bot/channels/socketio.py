@@ -16,6 +16,8 @@ This channel:
   let through, as python-engineio does),
 - only accepts session ids it issued (32 hex digits, as ``uuid4().hex``) and remembers the one
   confirmed for each socket, so a message can only go into that socket's own conversation,
+- limits each conversation and each socket to a few messages in flight and per minute
+  (``bot/channels/limits.py``); the rest is dropped with one "please wait" reply,
 - cleans the text like the REST channel (``clean_user_text``), ignores client metadata,
 - awaits ``enter_room`` when the installed python-socketio makes it a coroutine,
 - answers with a polite error instead of silence when the assistant fails, never logging text,
@@ -43,6 +45,7 @@ from socketio import AsyncServer
 from socketio.exceptions import ConnectionRefusedError
 
 from bot import settings
+from bot.channels.limits import VisitorLimits
 from bot.channels.text import SERVICE_ERROR_TEXT, clean_user_text
 
 logger = logging.getLogger(__name__)
@@ -106,6 +109,7 @@ class SafeSocketIOInput(SocketIOInput):
         config = settings.load()
         self.allowed_origins = [o.rstrip("/") for o in (allowed_origins or config.cors_origins)]
         self.max_message_chars = max_message_chars or config.max_message_chars
+        self.limits = VisitorLimits.from_settings()
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> InputChannel:
@@ -175,10 +179,17 @@ class SafeSocketIOInput(SocketIOInput):
                 sender_id,
                 input_channel=self.name(),
             )
-            try:
-                await on_new_message(message)
-            except (CancelledError, Exception) as error:  # the user's text is not logged
-                logger.error("socket.io message failed: %s", type(error).__name__)
-                await output.send_text_message(sender_id, SERVICE_ERROR_TEXT)
+
+            async def handle() -> None:
+                try:
+                    await on_new_message(message)
+                except (CancelledError, Exception) as error:  # the user's text is not logged
+                    logger.error("socket.io message failed: %s", type(error).__name__)
+                    await output.send_text_message(sender_id, SERVICE_ERROR_TEXT)
+
+            async def notify(text: str) -> None:
+                await output.send_text_message(sender_id, text)
+
+            await self.limits.run([f"conversation:{sender_id}", f"socket:{sid}"], handle, notify)
 
         return webhook
