@@ -110,6 +110,9 @@ class Settings:
     max_in_flight_per_sender: int = 3
     #: Messages of one conversation (or socket) let through per minute; 0: no limit.
     max_messages_per_minute: int = 30
+    #: Signs the widget's socket.io session tokens. Empty: a random key kept in
+    #: ``var/socketio-session.key`` (0600), shared by the Rasa workers.
+    socketio_session_secret: str = field(default="", repr=False)
     #: Answer questions in the Rasa process (bot/local_actions.py); 0 sends them to the
     #: action server like every other action.
     local_actions: bool = True
@@ -151,6 +154,7 @@ def load() -> Settings:
         or Settings.facebook_api_version,
         max_in_flight_per_sender=_int("MAX_IN_FLIGHT_PER_SENDER", 3),
         max_messages_per_minute=_int("MAX_MESSAGES_PER_MINUTE", 30),
+        socketio_session_secret=os.environ.get("SOCKETIO_SESSION_SECRET", "").strip(),
         local_actions=os.environ.get("MIBG_LOCAL_ACTIONS", "1").strip().lower()
         not in ("0", "false", "no", "off"),
     )
@@ -160,4 +164,13 @@ def action_server_token() -> str:
     """The shared action-server token: ``ACTION_SERVER_TOKEN``, or the one kept in ``var/``."""
     return persistent_secret(
         load().action_server_token, VAR_DIR / "action-server.token", "ACTION_SERVER_TOKEN"
+    )
+
+
+def socketio_session_secret() -> str:
+    """The key that signs socket.io session tokens: ``SOCKETIO_SESSION_SECRET`` or ``var/``'s."""
+    return persistent_secret(
+        load().socketio_session_secret,
+        VAR_DIR / "socketio-session.key",
+        "SOCKETIO_SESSION_SECRET",
     )
