@@ -105,6 +105,14 @@ class Settings:
     facebook_page_access_token: str = field(default="", repr=False)
     #: Graph API version the Messenger replies are sent with.
     facebook_api_version: str = "23.0"
+    #: Messages of one conversation (or socket) handled at once; more are dropped with one
+    #: "please wait" reply (bot/channels/limits.py). 0: no limit.
+    max_in_flight_per_sender: int = 3
+    #: Messages of one conversation (or socket) let through per minute; 0: no limit.
+    max_messages_per_minute: int = 30
+    #: Signs the widget's socket.io session tokens. Empty: a random key kept in
+    #: ``var/socketio-session.key`` (0600), shared by the Rasa workers.
+    socketio_session_secret: str = field(default="", repr=False)
     #: Answer questions in the Rasa process (bot/local_actions.py); 0 sends them to the
     #: action server like every other action.
     local_actions: bool = True
@@ -144,6 +152,9 @@ def load() -> Settings:
         facebook_page_access_token=os.environ.get("FACEBOOK_PAGE_ACCESS_TOKEN", "").strip(),
         facebook_api_version=os.environ.get("FACEBOOK_API_VERSION", "").strip().lstrip("v")
         or Settings.facebook_api_version,
+        max_in_flight_per_sender=_int("MAX_IN_FLIGHT_PER_SENDER", 3),
+        max_messages_per_minute=_int("MAX_MESSAGES_PER_MINUTE", 30),
+        socketio_session_secret=os.environ.get("SOCKETIO_SESSION_SECRET", "").strip(),
         local_actions=os.environ.get("MIBG_LOCAL_ACTIONS", "1").strip().lower()
         not in ("0", "false", "no", "off"),
     )
@@ -153,4 +164,13 @@ def action_server_token() -> str:
     """The shared action-server token: ``ACTION_SERVER_TOKEN``, or the one kept in ``var/``."""
     return persistent_secret(
         load().action_server_token, VAR_DIR / "action-server.token", "ACTION_SERVER_TOKEN"
+    )
+
+
+def socketio_session_secret() -> str:
+    """The key that signs socket.io session tokens: ``SOCKETIO_SESSION_SECRET`` or ``var/``'s."""
+    return persistent_secret(
+        load().socketio_session_secret,
+        VAR_DIR / "socketio-session.key",
+        "SOCKETIO_SESSION_SECRET",
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sqlite3
 from typing import Any, List, Optional
 
 import aiohttp
@@ -20,7 +21,8 @@ import socketio
 pytestmark = pytest.mark.rasa_server
 
 REPLY_TIMEOUT = 30.0
-SESSION_ID_RE = re.compile(r"[0-9a-f]{32}")
+#: What session_confirm carries: the conversation id, a dot, its signature.
+SESSION_ID_RE = re.compile(r"[0-9a-f]{32}\.[0-9a-f]{32}")
 
 
 class ChatClient:
@@ -117,17 +119,54 @@ async def test_quick_replies_are_sent_with_the_message(chat) -> None:
     assert "norepinephrine" in joined(await client.reply_texts()).lower()
 
 
-async def test_session_continues_after_reconnect(chat) -> None:
+def conversation_of(session: str) -> str:
+    """The conversation (tracker) id a confirmed session token stands for."""
+    return session.split(".", 1)[0]
+
+
+def user_events(stack, conversation: str) -> int:
+    with sqlite3.connect(stack.logs / "tracker.db") as db:
+        (count,) = db.execute(
+            "SELECT COUNT(*) FROM events WHERE sender_id = ? AND type_name = 'user'",
+            (conversation,),
+        ).fetchone()
+    return count
+
+
+async def test_session_continues_after_reconnect(live_stack, chat) -> None:
     first = chat()
     session_id = await first.open()
-    await first.say("/greet")
-    await first.reply_texts()
+    await first.say('/ask_tumour{"tumour": "pheochromocytoma"}')
+    assert "88%" in joined(await first.reply_texts())
     await first.close()
 
-    second = chat()
+    second = chat()  # the widget after a reload: the token from localStorage
     assert await second.open(session_id) == session_id
-    await second.say("what are the side effects of mibg?")
-    assert "nausea" in joined(await second.reply_texts()).lower()
+    await second.say("/ask_tumour")  # "the last tumour": only known in the same tracker
+    assert "88%" in joined(await second.reply_texts())
+    assert user_events(live_stack, conversation_of(session_id)) == 2
+
+
+@pytest.mark.parametrize("asked", ["victim", "never-issued", "forged"])
+async def test_another_visitors_session_cannot_be_taken_over(chat, asked: str) -> None:
+    victim, intruder = chat(), chat()
+    victim_session = await victim.open()
+    conversation = conversation_of(victim_session)
+    attempt = {
+        "victim": conversation,  # the id that staff pages, logs and the tracker show
+        "never-issued": "0" * 32,
+        "forged": conversation + "." + "0" * 32,
+    }[asked]
+    intruder_session = await intruder.open(attempt)
+    assert intruder_session not in (attempt, victim_session)
+    assert conversation_of(intruder_session) != conversation
+
+    await victim.say("what are the side effects of mibg?")
+    assert "nausea" in joined(await victim.reply_texts()).lower()
+    assert intruder.replies.empty()  # the victim's reply went to the victim only
+    await intruder.say("what are the side effects of mibg?", session_id=victim_session)
+    with pytest.raises(asyncio.TimeoutError):  # nor can the intruder write as the victim
+        await asyncio.wait_for(victim.replies.get(), 3)
 
 
 @pytest.mark.parametrize("asked", ["default", "x" * 32, "../../etc", 42, None])

@@ -15,6 +15,8 @@ This channel:
 - keeps the ``GET`` verify-token handshake (constant-time comparison, 403 on a wrong token),
 - passes on every text message, quick reply and postback of a batch, cleaned like the other
   channels; echoes, receipts, reactions and attachments are dropped,
+- limits each sender to a few messages in flight and per minute (``bot/channels/limits.py``):
+  the rest is dropped with one "please wait" reply,
 - sends buttons as quick replies (at most 13, titles cut to 20 characters, payloads over 1000
   bytes as a short token) and splits answers over 2000 characters at paragraph or line breaks,
   with the blocking calls in a worker thread,
@@ -39,6 +41,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import settings
+from bot.channels.limits import VisitorLimits
 from bot.channels.messages import (
     BUTTONS_ONLY_TEXT,
     PayloadTokens,
@@ -201,6 +204,7 @@ class SecureFacebookInput(FacebookInput):
         self.api_version = api_version or config.facebook_api_version
         self.max_message_chars = max_message_chars or config.max_message_chars
         self.payloads = PayloadTokens()
+        self.limits = VisitorLimits.from_settings()
         missing = [
             name
             for name, value in (
@@ -286,7 +290,11 @@ class SecureFacebookInput(FacebookInput):
                     input_channel=self.name(),
                     metadata=metadata,
                 )
-                await deliver(on_new_message, message, output)
+                await self.limits.run(
+                    [sender_id],
+                    lambda m=message: deliver(on_new_message, m, output),
+                    lambda text, to=sender_id: output.send_text_message(to, text),
+                )
             return response.text("EVENT_RECEIVED")
 
         return webhook

@@ -4,7 +4,9 @@ Rasa's own channel puts a request without ``sender`` into one shared conversatio
 "default" (one visitor could read another's details), answers a JSON array with HTTP 500, and
 logs the user's text when processing fails. This one answers 400 for anything that is not
 ``{"sender": "<id>", "message": "<text>"}``, passes empty text on as a polite fallback, cuts very
-long text, and never logs what the user wrote.
+long text, and never logs what the user wrote. A sender with too many messages in flight or in
+the last minute (``bot/channels/limits.py``) gets HTTP 429 with a ``Retry-After`` header; the
+first of them carries the one "please wait" message, the rest an empty list.
 
 The conversation id is ``rest:<sender>``: a REST client chooses its own id, and without the prefix
 it could pick a Telegram chat id or Messenger user id and write into that patient's conversation.
@@ -24,6 +26,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import settings
+from bot.channels.limits import WINDOW_SECONDS, Verdict, VisitorLimits
 from bot.channels.text import SERVICE_ERROR_TEXT, clean_user_text, is_valid_sender_id
 
 logger = logging.getLogger(__name__)
@@ -41,6 +44,7 @@ class SafeRestInput(RestInput):
 
     def __init__(self, max_message_chars: Optional[int] = None) -> None:
         self.max_message_chars = max_message_chars or settings.load().max_message_chars
+        self.limits = VisitorLimits.from_settings()
 
     @classmethod
     def from_credentials(cls, credentials: Optional[dict]) -> SafeRestInput:
@@ -69,20 +73,34 @@ class SafeRestInput(RestInput):
             if not isinstance(message, str):
                 return bad_request('"message" must be a string')
             collector = CollectingOutputChannel()
+            conversation_id = SENDER_PREFIX + sender_id
             user_message = UserMessage(
                 clean_user_text(message, self.max_message_chars),
                 collector,
-                SENDER_PREFIX + sender_id,
+                conversation_id,
                 input_channel=self.name(),
             )
-            try:
-                await on_new_message(user_message)
-            except (CancelledError, Exception) as error:  # the user's text is not logged
-                logger.error("rest message failed: %s", type(error).__name__)
-                if not collector.messages:
-                    collector.messages.append(
-                        {"recipient_id": sender_id, "text": SERVICE_ERROR_TEXT}
-                    )
+
+            async def handle() -> None:
+                try:
+                    await on_new_message(user_message)
+                except (CancelledError, Exception) as error:  # the user's text is not logged
+                    logger.error("rest message failed: %s", type(error).__name__)
+                    if not collector.messages:
+                        collector.messages.append(
+                            {"recipient_id": sender_id, "text": SERVICE_ERROR_TEXT}
+                        )
+
+            async def notify(text: str) -> None:
+                collector.messages.append({"recipient_id": sender_id, "text": text})
+
+            verdict = await self.limits.run([conversation_id], handle, notify)
+            if verdict is not Verdict.ACCEPT:
+                return response.json(
+                    collector.messages,
+                    status=429,
+                    headers={"Retry-After": str(int(WINDOW_SECONDS // 10))},
+                )
             return response.json(collector.messages)
 
         return webhook

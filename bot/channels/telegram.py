@@ -16,6 +16,8 @@ This channel:
   would share one conversation, and so each other's details); anything else gets 200 and is
   dropped, so Telegram does not retry it,
 - registers the webhook with the secret once the server runs, if ``TELEGRAM_WEBHOOK_URL`` is set,
+- limits each chat to a few messages in flight and per minute (``bot/channels/limits.py``):
+  the rest is dropped with one "please wait" reply (and 200, so Telegram does not resend it),
 - cleans the text like the other channels, maps ``/start`` and ``/help`` to intents,
 - sends buttons as an inline keyboard (payloads over 64 bytes go as a short token), splits
   answers over 4096 characters at paragraph or line breaks, never logs text or names,
@@ -44,6 +46,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import settings
+from bot.channels.limits import VisitorLimits
 from bot.channels.messages import (
     BUTTONS_ONLY_TEXT,
     PayloadTokens,
@@ -176,6 +179,7 @@ class SecureTelegramInput(TelegramInput):
         self.secret_token = secret_token
         self.max_message_chars = max_message_chars or settings.load().max_message_chars
         self.payloads = PayloadTokens()
+        self.limits = VisitorLimits.from_settings()
         self.enabled = self._check_settings()
         self._output: SafeTelegramOutput | None = None
         self._webhook_task: asyncio.Task | None = None
@@ -290,7 +294,11 @@ class SecureTelegramInput(TelegramInput):
                 input_channel=self.name(),
                 metadata=self.get_metadata(request),
             )
-            await deliver(on_new_message, message, output)
+            await self.limits.run(
+                [incoming.chat_id],
+                lambda: deliver(on_new_message, message, output),
+                lambda text: output.send_text_message(incoming.chat_id, text),
+            )
             return response.json({"status": "ok"})
 
         return webhook

@@ -28,6 +28,7 @@ from rasa.core.run import create_http_input_channels
 from rasa.shared.utils.io import read_config_file
 
 from bot.channels.facebook import SecureFacebookInput
+from bot.channels.limits import PLEASE_WAIT_TEXT
 from bot.channels.messages import TOKEN_PREFIX, utf16_len
 from bot.channels.text import EMPTY_MESSAGE_PAYLOAD, SERVICE_ERROR_TEXT
 
@@ -394,3 +395,18 @@ def test_credentials_yml_lists_the_channel_and_loads_it_from_the_environment(
         APP_SECRET,
         PAGE_TOKEN,
     )
+
+
+async def test_a_sender_over_its_message_limit_gets_one_please_wait_and_is_dropped(
+    env: pytest.MonkeyPatch, agent: FakeAgent, send_api: SendApi
+) -> None:
+    env.setenv("MAX_MESSAGES_PER_MINUTE", "2")
+    channel = SecureFacebookInput.from_credentials(None)
+    body = delivery(*(text_event(f"question {n}") for n in range(4)))
+    async with serve(channel, agent) as client:
+        first = await post(client, body)
+        second = await post(client, delivery(text_event("one more")))
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert [m.text for m in agent.messages] == ["question 0", "question 1"]
+    texts = [message.get("text") for message in send_api.messages()]
+    assert texts == [BUTTONS_QUESTION, BUTTONS_QUESTION, PLEASE_WAIT_TEXT]

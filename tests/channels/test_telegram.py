@@ -20,6 +20,7 @@ from channel_harness import (
 )
 from rasa.core.run import create_http_input_channels
 
+from bot.channels.limits import PLEASE_WAIT_TEXT
 from bot.channels.messages import TOKEN_PREFIX, utf16_len
 from bot.channels.telegram import SECRET_HEADER, SecureTelegramInput
 from bot.channels.text import SERVICE_ERROR_TEXT
@@ -374,3 +375,16 @@ def test_credentials_yml_lists_the_channel_and_loads_it_from_the_environment(
     monkeypatch.setenv("TELEGRAM_SECRET_TOKEN", SECRET)
     [on] = create_http_input_channels(None, str(credentials))
     assert on.enabled and (on.access_token, on.secret_token) == (TOKEN, SECRET)
+
+
+async def test_a_chat_over_its_message_limit_gets_one_please_wait_and_is_dropped(
+    env: pytest.MonkeyPatch, agent: FakeAgent, telegram_api: TelegramApi
+) -> None:
+    env.setenv("MAX_MESSAGES_PER_MINUTE", "2")
+    channel = SecureTelegramInput.from_credentials(None)
+    async with serve(channel, agent) as client:
+        replies = [await post(client, text_update(f"question {n}")) for n in range(5)]
+    assert [reply.status_code for reply in replies] == [200] * 5  # no redelivery
+    assert [m.text for m in agent.messages] == ["question 0", "question 1"]
+    texts = [sent["text"] for sent in telegram_api.sent()]
+    assert texts == [BUTTONS_QUESTION, BUTTONS_QUESTION, PLEASE_WAIT_TEXT]
