@@ -18,7 +18,7 @@ Corrections work at any step: an email address or phone number in any message re
 given before, "my name is ..." replaces the name, and "change my email" re-asks that field.
 Values of the wrong type (a number or a dict where text belongs, from a typed ``/intent{...}``
 payload or a damaged conversation) count as no value: the patient is asked for the field again.
-An unexpected error in this action is caught: the patient hears ``FORM_ERROR_TEXT`` and the same
+An unexpected error in this action is caught: the patient hears ``utter_form_error`` and the same
 question again, and only the error's type is logged. Nothing personal is written to the logs.
 """
 
@@ -67,7 +67,6 @@ CANCEL_INTENTS = {"cancel", "goodbye"}
 PRIVACY_INTENTS = {"erase_data", "withdraw_consent", "show_my_data"}
 #: Said when this action fails unexpectedly; the form then asks its question again.
 #: (Dispatcher text, not a domain response: domain.yml has no response for this case yet.)
-FORM_ERROR_TEXT = "Sorry, I could not process that answer. Let me ask again."
 #: Slots that hold True/False; every other form slot holds text.
 BOOL_SLOTS = ("privacy_consent", "request_confirmed")
 NOT_SERVED_DESTINATIONS = {"Turkey", "Switzerland", "South Korea", "India"}
@@ -161,7 +160,7 @@ class ValidateTreatmentRequestForm(FormValidationAction):
             return self.validate(dispatcher, tracker)
         except Exception as error:  # noqa: BLE001 - the patient must get an answer
             logger.error("treatment request form failed: %s", type(error).__name__)
-            dispatcher.utter_message(text=FORM_ERROR_TEXT)
+            dispatcher.utter_message(response="utter_form_error")
             try:
                 requested = tracker.get_slot(REQUESTED_SLOT)
             except Exception:  # noqa: BLE001 - the tracker itself is broken

@@ -363,8 +363,6 @@ async def test_an_unexpected_error_gets_a_polite_answer_and_the_same_question() 
     from rasa_sdk import Tracker
     from rasa_sdk.executor import CollectingDispatcher
 
-    from actions.treatment_request_form import FORM_ERROR_TEXT
-
     broken = Tracker.from_dict(
         {
             "sender_id": "test-sender",
@@ -376,5 +374,5 @@ async def test_an_unexpected_error_gets_a_polite_answer_and_the_same_question() 
     )
     dispatcher = CollectingDispatcher()
     events = await FORM.run(dispatcher, broken, {})
-    assert [m.get("text") for m in dispatcher.messages] == [FORM_ERROR_TEXT]
+    assert [m.get("response") for m in dispatcher.messages] == ["utter_form_error"]
     assert slot_values(list(events)) == {"requested_slot": None}

@@ -45,7 +45,7 @@ OUT_OF_DOMAIN_CONFIDENCE = 0.75
 NOT_QUESTIONS = frozenset(
     {"inform", "affirm", "deny", "greet", "goodbye", "thanks", "cancel", "skip"}
     | {"change_field", "choose_item", "request_treatment", "emergency", OUT_OF_SCOPE}
-    | {"human_handoff", "nlu_fallback"}
+    | {"human_handoff", "nlu_fallback", "erase_data", "withdraw_consent", "show_my_data"}
 )
 WORD_RE = re.compile(r"[a-z]+")
 
