@@ -152,7 +152,9 @@ def introduce(stack: LiveStack, sender: str) -> None:
     """Personal details in a message, then one that needs a custom action (Rasa sends it all)."""
     for message in (
         f"my name is {SENTINEL_NAME}, {SENTINEL_EMAIL}, {SENTINEL_PHONE}",
-        '/ask_tumour{"tumour": "neuroblastoma"}',  # action_answer
+        # The form's validation runs on the action server (questions are answered in-process,
+        # bot/local_actions.py), so this is the call that fails.
+        "/request_treatment",
     ):
         status, _ = stack.post("/webhooks/rest/webhook", {"sender": sender, "message": message})
         assert status == 200
@@ -165,7 +167,7 @@ def test_an_action_server_500_and_then_no_action_server_leave_nothing_personal(
     log = stack.logs / "rasa.log"
     introduce(stack, "privacy-500")
     logged = log.read_text(errors="ignore")
-    assert "ClientResponseError" in logged and "action_answer" in logged  # the 500 path
+    assert "ClientResponseError" in logged and "treatment_request_form" in logged  # the 500
     echo.shutdown()
     echo.server_close()
     size = log.stat().st_size
