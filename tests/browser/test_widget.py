@@ -127,6 +127,23 @@ def test_question_gets_an_answer(visit: Visit, artifacts: Path) -> None:
     visit.assert_clean()
 
 
+def test_a_relatives_double_question_and_a_follow_up(visit: Visit, artifacts: Path) -> None:
+    """Issue 10 as a patient sees it: two questions about a relative, then "the second one"."""
+    visit.open_page()
+    visit.open_widget()
+    visit.ask("my dad has bad kidneys, can he still have mibg and what are the side effects?")
+    visit.bot_says("relative contraindications")
+    visit.bot_says("nausea")
+    note = visit.bot_says("specialist decides")
+    assert note.get_by_role("button", name=re.compile("start a request", re.I)).count() == 1
+    visit.ask("which tumours can it treat")
+    visit.bot_says("neuroendocrine tissue")
+    visit.ask("the second one")
+    visit.bot_says("46%")
+    visit.page.screenshot(path=str(artifacts / "widget-personal-compound.png"))
+    visit.assert_clean()
+
+
 def test_quick_reply_and_reload_keeps_the_conversation(visit: Visit, artifacts: Path) -> None:
     visit.open_page()
     visit.open_widget()
