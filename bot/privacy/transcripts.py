@@ -10,7 +10,8 @@ request (``action_submit_request`` sets ``request_reference``) or cancels the fo
   (``requested_slot``, with the form active): its text becomes the placeholder and its
   entities are dropped (the intent stays). A question asked at such a step is replaced too:
   the rule errs on the side of privacy;
-- every ``SlotSet`` of those slots with a value: the value becomes the placeholder;
+- every ``SlotSet`` of those slots with a value: the value becomes the placeholder; so does a
+  slot set from such an answer by an entity mapping (``tumour`` from the diagnosis);
 - bot messages sent while the form was active, and in the turn that ended it (the summary
   repeats the answers, error messages may): each answer found above is replaced there;
 
@@ -58,15 +59,26 @@ def closes_form(events: Iterable[Any]) -> bool:
     return False
 
 
+class _Point:
+    """Where an event stands in the form: the slot asked, the answer of this turn."""
+
+    def __init__(self, asked: Optional[str], form_text: bool, answer: Optional[tuple]) -> None:
+        self.asked = asked
+        self.form_text = form_text
+        #: (the text of this turn's user message, its placeholder) if it answered a personal step
+        self.answer = answer
+
+
 def _walk(events: List[Dict[str, Any]]):
-    """Yield (index, event, asked slot or None, whether bot texts of this point are form texts)."""
+    """Yield (index, event, :class:`_Point`) for each event."""
     requested: Optional[str] = None
     active = False
     form_turn = False
+    answer: Optional[tuple] = None
     for index, event in enumerate(events):
         kind = event.get("event")
         if kind in ("session_started", "restart"):
-            requested, active, form_turn = None, False, False
+            requested, active, form_turn, answer = None, False, False, None
         elif kind == "active_loop":
             active = event.get("name") == FORM
             form_turn = form_turn or active
@@ -74,7 +86,22 @@ def _walk(events: List[Dict[str, Any]]):
             requested = event.get("value")
         elif kind == "user":
             form_turn = active
-        yield index, event, (requested if active else None), (active or form_turn)
+            asked = requested if active else None
+            said = event.get("text")
+            answer = (said, PLACEHOLDERS[asked]) if asked in PLACEHOLDERS and said else None
+        yield index, event, _Point(requested if active else None, active or form_turn, answer)
+
+
+def _derived(event: Dict[str, Any], point: _Point) -> Optional[str]:
+    """The placeholder for another slot set from a personal answer (e.g. ``tumour`` from the
+    diagnosis, by Rasa's entity mapping): its value is part of that answer's text."""
+    name, value = event.get("name"), event.get("value")
+    if point.answer is None or name in PLACEHOLDERS or name == "requested_slot":
+        return None
+    if not isinstance(value, str) or not value.strip() or value in PLACEHOLDERS.values():
+        return None
+    said, placeholder = point.answer
+    return placeholder if value.strip().lower() in str(said).lower() else None
 
 
 def form_values(events: List[Dict[str, Any]]) -> Dict[str, str]:
@@ -82,8 +109,10 @@ def form_values(events: List[Dict[str, Any]]) -> Dict[str, str]:
     with its placeholder."""
     found: Dict[str, str] = {}
     placeholders = set(PLACEHOLDERS.values())
-    for _, event, asked, _ in _walk(events):
-        kind = event.get("event")
+    for _, event, point in _walk(events):
+        kind, asked = event.get("event"), point.asked
+        if kind == "slot" and _derived(event, point):
+            found.setdefault(event["value"].strip(), _derived(event, point))
         if kind == "user" and asked in PLACEHOLDERS:
             said = event.get("text")
             if isinstance(said, str) and said.strip() and said not in placeholders:
@@ -118,10 +147,12 @@ def redact(events: List[Dict[str, Any]], values: Dict[str, str]) -> List[Optiona
     """A rewritten copy of each event that holds personal answers (None: unchanged)."""
     searchable = _searchable(values)
     result: List[Optional[Dict[str, Any]]] = []
-    for _, event, asked, form_text in _walk(events):
-        kind = event.get("event")
+    for _, event, point in _walk(events):
+        kind, asked = event.get("event"), point.asked
         new = None
-        if kind == "user" and asked in PLACEHOLDERS:
+        if kind == "slot" and _derived(event, point):
+            new = dict(event, value=_derived(event, point))
+        elif kind == "user" and asked in PLACEHOLDERS:
             placeholder = PLACEHOLDERS[asked]
             if event.get("text") != placeholder or (event.get("parse_data") or {}).get("entities"):
                 new = json.loads(json.dumps(event))
@@ -136,7 +167,7 @@ def redact(events: List[Dict[str, Any]], values: Dict[str, str]) -> List[Optiona
             placeholder = PLACEHOLDERS[event["name"]]
             if event.get("value") is not None and event.get("value") != placeholder:
                 new = dict(event, value=placeholder)
-        elif kind == "bot" and form_text and searchable:
+        elif kind == "bot" and point.form_text and searchable:
             changed = _replace_values(event, searchable)
             if changed != event:
                 new = changed
