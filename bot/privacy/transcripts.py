@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any, Dict, List, Optional, Reversible
 
 from sqlalchemy import inspect, text
 
@@ -45,11 +45,14 @@ CANCEL = "action_cancel_request"
 MIN_VALUE_CHARS = 3
 
 
-def closes_form(events: Iterable[Any]) -> bool:
-    """Whether the latest turn (events after the last user message) stored or cancelled."""
+def closes_form(events: Reversible[Any]) -> bool:
+    """Whether the latest turn (events after the last user message) stored or cancelled.
+
+    Runs on every save: it reads only the events of the latest turn, from the end.
+    """
     from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
 
-    for event in reversed(list(events)):
+    for event in reversed(events):
         if isinstance(event, UserUttered):
             return False
         if isinstance(event, ActionExecuted) and event.action_name == CANCEL:
