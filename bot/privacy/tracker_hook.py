@@ -75,7 +75,10 @@ def install() -> None:
             logger.info("conversation erased at the patient's request")
             return
         if transcripts.closes_form(tracker.events):  # stored or cancelled: no second copy
-            transcripts.minimise(self.tracker_store, tracker)
+            try:
+                transcripts.minimise(self.tracker_store, tracker)
+            except Exception as error:  # noqa: BLE001 - the turn must still be saved
+                logger.warning("transcript not minimised: %s", type(error).__name__)
         await original(self, tracker)
 
     MessageProcessor._mibg_original_save_tracker = original
