@@ -223,3 +223,24 @@ async def test_the_daily_loop_runs_and_survives_a_failure(monkeypatch) -> None:
             break
     task.cancel()
     assert len(calls) >= 3
+
+
+def test_the_web_app_starts_the_daily_run_unless_switched_off(monkeypatch) -> None:
+    from starlette.testclient import TestClient
+
+    from bot.web import app as web_app
+
+    started = []
+
+    async def fake_daily() -> None:
+        started.append(1)
+        await asyncio.sleep(3600)
+
+    monkeypatch.setattr(retention, "run_daily", fake_daily)
+    with TestClient(web_app.create_app()) as client:
+        assert client.get("/healthz").status_code == 200
+    assert started == [1]
+    monkeypatch.setenv("RETENTION_SCHEDULE", "0")
+    with TestClient(web_app.create_app()) as client:
+        assert client.get("/healthz").status_code == 200
+    assert started == [1]
