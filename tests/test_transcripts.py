@@ -233,3 +233,17 @@ def test_answers_outside_the_form_are_not_touched() -> None:
     assert values == {"Anna Kowalska": "[name]"}
     new = transcripts.redact(events, values)
     assert [i for i, e in enumerate(new) if e is not None] == [3, 4]
+
+
+async def test_another_workers_cached_tracker_does_not_bring_the_answers_back(urls, hooks) -> None:
+    _, tracker_url = urls
+    store, other_worker = rasa_store(tracker_url), rasa_store(tracker_url)
+    await save_turns(store, "rest:anna", form_events())
+    cached = await other_worker.retrieve("rest:anna")  # now in the other worker's cache
+    assert cached.get_slot("full_name") == ANSWERS["full_name"]
+
+    await save_turns(store, "rest:anna", submit_turn())
+
+    seen = await other_worker.retrieve("rest:anna")
+    assert seen.get_slot("full_name") == "[name]"
+    assert leaked(json.dumps([e.as_dict() for e in seen.events])) == []
