@@ -3,6 +3,7 @@
 - ``db upgrade``: apply the Alembic migrations to ``DATABASE_URL``.
 - ``requests list [--json]`` / ``requests export --csv FILE``: treatment requests for coordinators.
 - ``erase SENDER_ID``: delete one person's request(s) and conversation (erasure requests).
+- ``retention run [--dry-run]``: apply the retention periods now, print the counts.
 - ``staff add EMAIL``: create a staff-console account (password asked twice, or ``STAFF_PASSWORD``).
 - ``serve-rasa``: start the Rasa server with the ports, CORS and limits from the environment.
 - ``serve-actions``: start the action server (rasa_sdk) that only answers the Rasa server.
@@ -72,6 +73,15 @@ def build_parser() -> argparse.ArgumentParser:
     erase = commands.add_parser("erase", help="delete one person's request and conversation")
     erase.add_argument("sender_id")
     erase.set_defaults(handler=cmd_erase)
+
+    retention = commands.add_parser(
+        "retention", help="empty closed requests, delete idle conversations (docs/privacy.md)"
+    ).add_subparsers()
+    retention_run = retention.add_parser("run", help="apply the retention periods now")
+    retention_run.add_argument(
+        "--dry-run", action="store_true", help="count what would go, change nothing"
+    )
+    retention_run.set_defaults(handler=cmd_retention_run)
 
     serve = commands.add_parser("serve-rasa", help="start the Rasa server (REST + socket.io)")
     serve.add_argument("--model", default="models/mibg.tar.gz")
@@ -171,6 +181,13 @@ def cmd_erase(args: argparse.Namespace) -> int:
 
     result = erase_person(args.sender_id)
     print(f"erased {result.requests} request(s) and {result.events} conversation event(s)")
+    return 0
+
+
+def cmd_retention_run(args: argparse.Namespace) -> int:
+    from bot.privacy import retention
+
+    print(retention.run(dry_run=args.dry_run).describe())
     return 0
 
 

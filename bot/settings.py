@@ -84,7 +84,7 @@ class Settings:
     #: https://chat.example.org. Empty: the demo page's own host name on ``rasa_port``.
     public_rasa_url: str = ""
     #: The version of the privacy notice in ``utter_ask_privacy_consent``; bump it on change.
-    privacy_notice_version: str = "2026-11-24"
+    privacy_notice_version: str = "2026-12-01"
     #: Longest user message passed to the NLU; longer ones are cut (the rest is not needed).
     max_message_chars: int = 2000
     #: Signs staff-console cookies. Empty: a random key kept in ``var/staff-secret.key`` (0600).
@@ -116,6 +116,13 @@ class Settings:
     #: Answer questions in the Rasa process (bot/local_actions.py); 0 sends them to the
     #: action server like every other action.
     local_actions: bool = True
+    #: Days after a request is closed in the console until its personal fields are emptied
+    #: (bot/privacy/retention.py); ``utter_privacy`` and ``utter_ask_privacy_consent`` say it.
+    request_retention_days_after_close: int = 30
+    #: Days after its last event until a conversation with no request is deleted.
+    transcript_retention_days: int = 90
+    #: Run the retention job once a day in the web app (``serve-web``); 0: only by hand.
+    retention_schedule: bool = True
 
 
 def load() -> Settings:
@@ -156,6 +163,10 @@ def load() -> Settings:
         max_messages_per_minute=_int("MAX_MESSAGES_PER_MINUTE", 30),
         socketio_session_secret=os.environ.get("SOCKETIO_SESSION_SECRET", "").strip(),
         local_actions=os.environ.get("MIBG_LOCAL_ACTIONS", "1").strip().lower()
+        not in ("0", "false", "no", "off"),
+        request_retention_days_after_close=_int("REQUEST_RETENTION_DAYS_AFTER_CLOSE", 30),
+        transcript_retention_days=_int("TRANSCRIPT_RETENTION_DAYS", 90),
+        retention_schedule=os.environ.get("RETENTION_SCHEDULE", "1").strip().lower()
         not in ("0", "false", "no", "off"),
     )
 

@@ -12,6 +12,7 @@ import yaml
 from bot.channels import text as channel_text
 from bot.content import article, glossary, passages
 from bot.content.tumours import TUMOURS
+from bot.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
@@ -31,6 +32,12 @@ def spoken_text(variation: dict) -> str:
     parts = [variation.get("text", "")] + [b["title"] for b in variation.get("buttons", [])]
     return re.sub(r"\{[a-z_]+\}", "", "\n".join(parts))
 
+
+#: The only figures a policy text may say: the retention settings' defaults (bot/settings.py).
+RETENTION_DAYS = {
+    str(Settings.request_retention_days_after_close),
+    str(Settings.transcript_retention_days),
+}
 
 ALL_VARIATIONS = [(name, v) for name, variations in RESPONSES.items() for v in variations]
 
@@ -59,10 +66,22 @@ def test_every_response_names_a_known_source(name: str, variation: dict) -> None
 def test_every_number_in_a_response_is_in_its_article_section(name: str, variation: dict) -> None:
     cited = " ".join(article.sections().get(s, "") for s in sources_of(variation))
     allowed = set(article.numbers_in(cited))
+    if sources_of(variation) == [POLICY]:  # the privacy texts say the retention periods
+        allowed |= RETENTION_DAYS
     said = article.numbers_in(spoken_text(variation))
     assert set(said) <= allowed, (
         f"{name} says {set(said) - allowed}, not in {sources_of(variation)}"
     )
+
+
+def test_the_privacy_texts_say_the_retention_settings() -> None:
+    """Changing a retention default means changing these texts (and the notice version)."""
+    closed = f"{Settings.request_retention_days_after_close} days after your request is"
+    for name in ("utter_privacy", "utter_ask_privacy_consent"):
+        (variation,) = RESPONSES[name]
+        assert closed in " ".join(variation["text"].split()), name
+    transcripts = f"{Settings.transcript_retention_days} days after its last message"
+    assert transcripts in " ".join(RESPONSES["utter_privacy"][0]["text"].split())
 
 
 def test_every_number_the_code_can_say_is_in_the_article() -> None:

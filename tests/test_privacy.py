@@ -150,7 +150,8 @@ def test_the_privacy_module_does_not_import_the_web_app() -> None:
     import sys
 
     code = (
-        "import sys, bot.privacy.erasure, bot.privacy.tracker_hook, actions.privacy_requests;"
+        "import sys, bot.privacy.erasure, bot.privacy.tracker_hook, actions.privacy_requests,"
+        " bot.privacy.retention, bot.privacy.transcripts;"
         "print([m for m in sys.modules if m.startswith('bot.web')])"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

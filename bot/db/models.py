@@ -51,3 +51,6 @@ class TreatmentRequest(Base):
         nullable=False,
         default=RequestStatus.new,
     )
+    #: Set when the status becomes closed (console, consent withdrawn), cleared on reopening;
+    #: the retention job empties the personal fields some days after it.
+    closed_at = Column(DateTime(timezone=True), nullable=True)

@@ -16,11 +16,11 @@ import json
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from sqlalchemy import delete, func, inspect, select, text, update
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot import settings
 from bot.db.engine import get_engine, session_factory
@@ -129,9 +129,28 @@ def withdraw_consent(sender_id: str, database_url: Optional[str] = None) -> List
             session.execute(
                 update(TreatmentRequest)
                 .where(TreatmentRequest.reference.in_(references))
-                .values(status=RequestStatus.closed, **{name: None for name in PERSONAL_FIELDS})
+                .values(status=RequestStatus.closed, closed_at=utc_now())
             )
+            empty_personal_fields(session, references)
     return references
+
+
+def empty_personal_fields(
+    session: Session, references: List[str], fields: Tuple[str, ...] = PERSONAL_FIELDS
+) -> int:
+    """Set ``fields`` of the requests ``references`` to NULL; returns how many rows changed.
+
+    Used by a consent withdrawal (every personal field) and by the retention of closed
+    requests (``bot.privacy.retention``: every one but the country).
+    """
+    if not references:
+        return 0
+    result = session.execute(
+        update(TreatmentRequest)
+        .where(TreatmentRequest.reference.in_(references))
+        .values(**{name: None for name in fields})
+    )
+    return result.rowcount or 0
 
 
 def stored_requests(sender_id: str, database_url: Optional[str] = None) -> List[Dict[str, Any]]:

@@ -11,6 +11,10 @@ tracker with that slot delete the sender's rows instead of writing any (with the
 engine, in the same place Rasa would have written them), and drop the sender from the tracker
 cache (``bot.tracker_cache``). Nothing of the turn is stored; the patient's next message starts
 a new conversation. The reply of the turn is still sent: channels send it after the save.
+
+The same hook makes transcripts minimal: a turn that stores a request or cancels the form has
+the form's personal answers replaced by placeholders first (``bot.privacy.transcripts``), in
+the turn's events and in the rows already stored.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from bot.privacy import transcripts
 from bot.privacy.erasure import delete_events
 
 logger = logging.getLogger(__name__)
@@ -69,6 +74,11 @@ def install() -> None:
             forget_stored(self.tracker_store, tracker.sender_id)
             logger.info("conversation erased at the patient's request")
             return
+        if transcripts.closes_form(tracker.events):  # stored or cancelled: no second copy
+            try:
+                transcripts.minimise(self.tracker_store, tracker)
+            except Exception as error:  # noqa: BLE001 - the turn must still be saved
+                logger.warning("transcript not minimised: %s", type(error).__name__)
         await original(self, tracker)
 
     MessageProcessor._mibg_original_save_tracker = original

@@ -8,9 +8,11 @@ make no third-party requests at all.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
 from pathlib import Path
-from typing import Dict, List
+from typing import AsyncIterator, Dict, List
 from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
@@ -142,7 +144,33 @@ def create_app() -> Starlette:
     routes = public_routes()
     # The staff console (its own login, CSRF and stricter headers): bot/web/staff.
     routes.append(Mount("/staff", app=create_staff_app(), name="staff"))
-    return Starlette(routes=routes, middleware=[Middleware(SecurityHeadersMiddleware)])
+    return Starlette(
+        routes=routes,
+        middleware=[Middleware(SecurityHeadersMiddleware)],
+        lifespan=retention_schedule,
+    )
+
+
+@contextlib.asynccontextmanager
+async def retention_schedule(_: Starlette) -> AsyncIterator[None]:
+    """The daily retention run (``bot.privacy.retention``), in this one process only.
+
+    The web app runs as one uvicorn process, unlike the Rasa server (``RASA_WORKERS``), so the
+    job runs once however many Rasa workers there are. ``RETENTION_SCHEDULE=0`` turns it off
+    (then run ``python -m bot retention run`` from cron).
+    """
+    task = None
+    if settings.load().retention_schedule:
+        from bot.privacy import retention
+
+        task = asyncio.create_task(retention.run_daily())
+    try:
+        yield
+    finally:
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 app = create_app()

@@ -104,6 +104,33 @@ def test_status_workflow_is_audited(console: Console) -> None:
     assert client.get("/staff/requests/MIBG-NOPE99").status_code == 404
 
 
+def test_closing_starts_the_retention_period_and_reopening_stops_it(console: Console) -> None:
+    reference = add_request(console, "s-1", 1)
+    client = console.login()
+    token = csrf_of(client.get(f"/staff/requests/{reference}").text)
+
+    def closed_at():
+        with console.sessions() as session:
+            return session.execute(
+                select(TreatmentRequest.closed_at).where(TreatmentRequest.reference == reference)
+            ).scalar_one()
+
+    def set_status(status: str) -> None:
+        reply = client.post(
+            f"/staff/requests/{reference}/status", data={"csrf_token": token, "status": status}
+        )
+        assert reply.status_code == 303
+
+    assert closed_at() is None
+    set_status("closed")
+    first = closed_at()
+    assert first is not None
+    set_status("closed")  # closing again does not move the date
+    assert closed_at() == first
+    set_status("contacted")
+    assert closed_at() is None
+
+
 def test_request_links_to_its_conversation(console: Console, people) -> None:
     client = console.login()
     reference = client.get("/staff/api/requests").json()["requests"][0]["reference"]

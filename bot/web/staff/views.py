@@ -498,6 +498,10 @@ class StaffConsole:
                     return False
                 before = getattr(record.status, "value", record.status)
                 record.status = status
+                if status is RequestStatus.closed and before != RequestStatus.closed.value:
+                    record.closed_at = utc_now()
+                elif status is not RequestStatus.closed:
+                    record.closed_at = None
                 audit.add(
                     session,
                     staff.email,
