@@ -144,6 +144,20 @@ def test_a_relatives_double_question_and_a_follow_up(visit: Visit, artifacts: Pa
     visit.assert_clean()
 
 
+def test_a_patient_deletes_their_data_from_the_widget(visit: Visit, artifacts: Path) -> None:
+    """Issue 12 as a patient sees it: ask to delete, see what goes, confirm by button."""
+    visit.open_page()
+    visit.open_widget()
+    visit.ask("what are the side effects?")
+    visit.bot_says("nausea")
+    visit.ask("please delete all my data")
+    explained = visit.bot_says("Shall I delete it")
+    explained.get_by_role("button", name="Yes, delete").click()
+    visit.bot_says("Your data was deleted on .* UTC")
+    visit.page.screenshot(path=str(artifacts / "widget-erasure.png"))
+    visit.assert_clean()
+
+
 def test_quick_reply_and_reload_keeps_the_conversation(visit: Visit, artifacts: Path) -> None:
     visit.open_page()
     visit.open_widget()
