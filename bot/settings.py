@@ -125,6 +125,14 @@ class Settings:
     retention_schedule: bool = True
 
 
+def policy_figures() -> frozenset:
+    """The only figures a policy text may say: the retention defaults, which the privacy
+    texts state (checked by tests/test_content_grounding.py and the blind evaluation)."""
+    return frozenset(
+        {str(Settings.request_retention_days_after_close), str(Settings.transcript_retention_days)}
+    )
+
+
 def load() -> Settings:
     """Read the settings from the environment."""
     web_port = _int("WEB_PORT", 8000)

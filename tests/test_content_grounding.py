@@ -12,7 +12,7 @@ import yaml
 from bot.channels import text as channel_text
 from bot.content import article, glossary, passages
 from bot.content.tumours import TUMOURS
-from bot.settings import Settings
+from bot.settings import Settings, policy_figures
 
 ROOT = Path(__file__).resolve().parent.parent
 DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
@@ -33,11 +33,8 @@ def spoken_text(variation: dict) -> str:
     return re.sub(r"\{[a-z_]+\}", "", "\n".join(parts))
 
 
-#: The only figures a policy text may say: the retention settings' defaults (bot/settings.py).
-RETENTION_DAYS = {
-    str(Settings.request_retention_days_after_close),
-    str(Settings.transcript_retention_days),
-}
+#: The only figures a policy text may say (bot/settings.py).
+RETENTION_DAYS = set(policy_figures())
 
 ALL_VARIATIONS = [(name, v) for name, variations in RESPONSES.items() for v in variations]
 

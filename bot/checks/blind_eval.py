@@ -25,7 +25,7 @@ from typing import Callable, Dict, List, Optional
 import yaml
 
 from bot.content.article import article_text, numbers_in
-from bot.settings import ROOT
+from bot.settings import ROOT, policy_figures
 
 CASES_PATH = ROOT / "tests" / "blind" / "patient_questions.yml"
 DOMAIN_PATH = ROOT / "domain.yml"
@@ -60,8 +60,9 @@ def reply_text(messages: List[dict]) -> str:
 
 
 def ungrounded_figures(text: str) -> List[str]:
-    """Figures in ``text`` that the article does not contain."""
-    known = set(numbers_in(article_text()))
+    """Figures in ``text`` that neither the article nor the privacy texts' retention periods
+    contain."""
+    known = set(numbers_in(article_text())) | policy_figures()
     return [n for n in numbers_in(text) if n not in known]
 
 
