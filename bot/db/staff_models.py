@@ -9,6 +9,8 @@ page needs from it (see ``bot.web.staff.summaries``).
 from __future__ import annotations
 
 import enum
+import json
+from typing import Any, Dict, Optional
 
 from sqlalchemy import Boolean, Column, DateTime, Enum, Float, Integer, String, Text
 
@@ -50,6 +52,22 @@ class AuditEntry(Base):
     #: A sender id, a request reference or a description of an export's filters.
     target = Column(String(500), nullable=True, index=True)
     detail = Column(Text, nullable=True)
+
+    @classmethod
+    def of(
+        cls,
+        actor: str,
+        action: str,
+        target: Optional[str] = None,
+        detail: Optional[Dict[str, Any]] = None,
+    ) -> AuditEntry:
+        """An entry with the target cut to the column and the detail as sorted JSON."""
+        return cls(
+            actor=actor,
+            action=action,
+            target=(target or "")[:500] or None,
+            detail=json.dumps(detail, sort_keys=True) if detail else None,
+        )
 
 
 class ConversationReview(Base):

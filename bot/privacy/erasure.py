@@ -12,7 +12,6 @@ gets :func:`withdraw_consent`: the request stays as a closed record with its ref
 
 from __future__ import annotations
 
-import json
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -202,14 +201,7 @@ def audit(
     if not inspect(sessions.kw["bind"]).has_table(AuditEntry.__tablename__):
         return False
     with sessions.begin() as session:
-        session.add(
-            AuditEntry(
-                actor=actor,
-                action=action,
-                target=(target or "")[:500] or None,
-                detail=json.dumps(detail, sort_keys=True) if detail else None,
-            )
-        )
+        session.add(AuditEntry.of(actor, action, target, detail))
     return True
 
 

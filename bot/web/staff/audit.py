@@ -5,7 +5,6 @@ Entries name a sender id or a request reference, never a patient's name, e-mail 
 
 from __future__ import annotations
 
-import json
 from typing import Any, Dict, List
 
 from sqlalchemy import select
@@ -31,14 +30,7 @@ def add(
     detail: Dict[str, Any] | None = None,
 ) -> None:
     """Add an entry inside the caller's transaction (it commits with the change it records)."""
-    session.add(
-        AuditEntry(
-            actor=actor,
-            action=action,
-            target=(target or "")[:500] or None,
-            detail=json.dumps(detail, sort_keys=True) if detail else None,
-        )
-    )
+    session.add(AuditEntry.of(actor, action, target, detail))
 
 
 def record(
