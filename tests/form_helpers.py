@@ -12,6 +12,18 @@ from bot.settings import ROOT
 
 DOMAIN: Dict[str, Any] = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
 ALL_SLOTS = list(DOMAIN["slots"]) + ["requested_slot"]
+#: Every form field answered, in the form's order, up to the final confirmation.
+FILLED: Dict[str, Any] = {
+    "privacy_consent": True,
+    "consent_at": "2026-11-24T10:00:00+00:00",
+    "full_name": "Anna Kowalska",
+    "email": "anna@example.com",
+    "phone": "+48 601 234 567",
+    "country": "Poland",
+    "diagnosis": "Paraganglioma",
+    "destination": "Germany",
+    "message": "",
+}
 
 
 def tracker(

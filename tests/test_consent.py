@@ -8,27 +8,17 @@ and the summary step of the form.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, NamedTuple, Optional
+from typing import Any, List, NamedTuple, Optional
 
 import pytest
 
 from actions.consent import Answer, classify, mentions_yes_or_no
 from actions.treatment_request_form import ValidateTreatmentRequestForm
-from tests.form_helpers import run, slot_values, tracker
+from tests.form_helpers import FILLED, run, slot_values, tracker
 
 YES, NO, UNCLEAR = Answer.YES, Answer.NO, Answer.UNCLEAR
 FORM = ValidateTreatmentRequestForm()
-BEFORE_SUMMARY: Dict[str, Any] = {
-    "privacy_consent": True,
-    "consent_at": "2026-11-24T10:00:00+00:00",
-    "full_name": "Anna Kowalska",
-    "email": "anna@example.com",
-    "phone": "+48 601 234 567",
-    "country": "Poland",
-    "diagnosis": "Paraganglioma",
-    "destination": "Germany",
-    "message": "",
-}
+BEFORE_SUMMARY = FILLED
 
 
 class Row(NamedTuple):

@@ -7,20 +7,9 @@ from typing import Any, Dict
 import pytest
 
 from actions.treatment_request_form import ValidateTreatmentRequestForm
-from tests.form_helpers import entity, run, slot_values, tracker
+from tests.form_helpers import FILLED, entity, run, slot_values, tracker
 
 FORM = ValidateTreatmentRequestForm()
-FILLED: Dict[str, Any] = {
-    "privacy_consent": True,
-    "consent_at": "2026-11-24T10:00:00+00:00",
-    "full_name": "Anna Kowalska",
-    "email": "anna@example.com",
-    "phone": "+48 601 234 567",
-    "country": "Poland",
-    "diagnosis": "Paraganglioma",
-    "destination": "Germany",
-    "message": "",
-}
 
 
 def filled_until(slot: str) -> Dict[str, Any]:
