@@ -31,6 +31,8 @@ from actions.followups import asks_about_outcome, asks_for_more, continues, item
 from actions.lists import LIST_ITEMS
 from bot.content import glossary, passages
 from bot.content.tumours import GROUPS, TUMOURS
+from bot.i18n.conversation import conversation_language
+from bot.i18n.locales import DEFAULT_LANGUAGE
 
 #: Question intent -> the response that answers it.
 ANSWERS: Dict[str, str] = {
@@ -149,13 +151,13 @@ def tumour_units(tumours: List[str]) -> List[Unit]:
     return units
 
 
-def section_quote(section: str) -> Unit:
+def section_quote(section: str, language: str = DEFAULT_LANGUAGE) -> Unit:
     """The first sentences of a section, quoted as one passage ("tell me more")."""
-    sentences = [p for p in passages.passages() if p.section == section][:MORE_SENTENCES]
+    sentences = [p for p in passages.passages(language) if p.section == section][:MORE_SENTENCES]
     return Unit(
         "utter_article_quote",
         (
-            ("section", passages.SECTION_TITLES[section]),
+            ("section", passages.section_title(section, language)),
             ("quote", " ".join(p.cleaned for p in sentences)),
         ),
     )
@@ -178,7 +180,7 @@ def passage_unit(passage: passages.Passage) -> Unit:
     )
 
 
-def item_unit(item: str) -> Optional[Unit]:
+def item_unit(item: str, language: str = DEFAULT_LANGUAGE) -> Optional[Unit]:
     """The unit for a list item key of actions/lists.py."""
     kind, _, key = item.partition(":")
     if kind == "tumour":
@@ -186,7 +188,7 @@ def item_unit(item: str) -> Optional[Unit]:
     if kind == "term":
         return Unit(glossary.TERMS[key].response)
     if kind == "passage":
-        return passage_unit(passages.passage(key))
+        return passage_unit(passages.passage(key, language))
     if kind == "response":
         return Unit(key)
     return None
@@ -203,6 +205,7 @@ class Context:
             [i for i in last_list if isinstance(i, str)] if isinstance(last_list, list) else []
         )
         self.responses = domain.get("responses", {})
+        self.language = conversation_language(tracker)
 
     def terms_of_last_answer(self) -> List[str]:
         """Glossary terms the last answer used, the least everyday first (glossary order)."""
@@ -251,14 +254,14 @@ def units_for(question: Question, context: Context, in_form: bool) -> List[Unit]
         return [Unit(IN_FORM_ANSWERS[intent])]
     named = tumour_units(_values(question.entities, "tumour"))
     if asks_for_more(question.text) and context.sections:
-        return [section_quote(context.sections[0])]  # "tell me more", "how so?"
+        return [section_quote(context.sections[0], context.language)]  # "tell me more", "how so?"
     outcome = intent == "ask_tumour" or asks_about_outcome(question.text)
     if intent in ABOUT_A_TUMOUR and outcome and not named and context.last_tumour:
         # "and its results?", "does it shrink it?": the tumour the conversation is about
         return tumour_units([context.last_tumour])
     if intent == "affirm":  # a yes with nothing pending, or a short question read as one
         if context.sections and ASKS.search(question.text):
-            return [section_quote(context.sections[0])]  # "when exactly?"
+            return [section_quote(context.sections[0], context.language)]  # "when exactly?"
         return [Unit("utter_anything_else")]
     if intent == "ask_tumour":
         return named or [Unit("utter_ask_which_tumour")]
@@ -274,7 +277,7 @@ def units_for(question: Question, context: Context, in_form: bool) -> List[Unit]
         index = item_index(question.text, len(context.last_list), strict=not chosen)
         if index is None:
             index = context.item_named(question.text)
-        unit = item_unit(context.last_list[index]) if index is not None else None
+        unit = item_unit(context.last_list[index], context.language) if index is not None else None
         if unit is None and chosen:  # "the thyroid one" with no list on screen
             unit = next(iter(tumour_units(tumours_named(question.text))), None)
         if unit or chosen:
@@ -311,7 +314,7 @@ def best_passage(
     When the message names article terms, only passages that use one of them are candidates.
     """
     phrases = [p for t in terms if t in glossary.TERMS for p in glossary.TERMS[t].phrases]
-    hits = passages.index().search(
+    hits = passages.index(context.language).search(
         text, limit=len(passages.passages()), sections=context.sections, boost=boost
     )
     for passage, score in hits:

@@ -26,6 +26,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import FrozenSet, List, Optional, Tuple
 
+from bot.i18n import locales
+
 
 class Answer(str, enum.Enum):
     YES = "yes"
@@ -95,6 +97,17 @@ AFFIRM_PHRASES: Tuple[str, ...] = (
     r"i do(?! not)",
     r"i am in",
 )
+
+
+def _local_phrases(key: str) -> Tuple[str, ...]:
+    """Our other languages' yes or no (bot/locales/*/vocabulary.yml), as word sequences."""
+    phrases = {" ".join(re.findall(r"[^\W_]+", p)) for p in locales.phrases(key)}
+    return tuple(re.escape(p) for p in sorted(phrases - {""}, key=len, reverse=True))
+
+
+#: "nicht einverstanden", "не согласен" before "einverstanden", "согласен": refusals first.
+REFUSAL_PHRASES += _local_phrases("no_words")
+AFFIRM_PHRASES += _local_phrases("yes_words")
 
 #: Words that say yes on their own, with the usual typos ("yse", "yess", "okey", "ye").
 YES_WORDS: FrozenSet[str] = frozenset(

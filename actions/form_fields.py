@@ -7,6 +7,7 @@ is not a string (a number, a list, a dict from a typed payload) is no answer eit
 
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
 from functools import lru_cache
@@ -14,6 +15,8 @@ from typing import Dict, Optional
 
 import phonenumbers
 from babel import Locale
+
+from bot.i18n import locales
 
 EMAIL_RE = re.compile(
     r"(?<![\w.+-])([a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
@@ -27,6 +30,22 @@ NAME_PREFIX_RE = re.compile(
     r"the patient's name is|call me)\s+",
     re.IGNORECASE,
 )
+
+
+def _local_prefix_re(key: str) -> Optional[re.Pattern]:
+    """ "ich heiße", "меня зовут", "ich wohne in", "я живу в" (bot/locales/*/vocabulary.yml)."""
+    phrases = sorted(set(locales.phrases(key)), key=len, reverse=True)
+    if not phrases:
+        return None
+    alternatives = "|".join(re.escape(p).replace("\\ ", r"\s+") for p in phrases)
+    return re.compile(rf"^(?:{alternatives})(?:\s+|\s*[:\-]\s*)", re.IGNORECASE)
+
+
+LOCAL_NAME_PREFIX_RE = _local_prefix_re("name_prefixes")
+LOCAL_COUNTRY_PREFIX_RE = _local_prefix_re("country_prefixes")
+#: Country names this long may be inflected ("Казахстане"); that close counts as the name.
+MIN_INFLECTED_CHARS = 6
+INFLECTED_CUTOFF = 0.85
 NAME_CORRECTION_RE = re.compile(
     r"\b(?:my (?:full )?name is|the patient's name is|patient name is)\s+(.+)$", re.IGNORECASE
 )
@@ -69,8 +88,12 @@ COUNTRY_ALIASES: Dict[str, str] = {
 
 
 def _fold(text: str) -> str:
-    """Lower case without accents, single spaces: "  Côte d’Ivoire " -> "cote d'ivoire"."""
-    text = unicodedata.normalize("NFKD", text.replace("’", "'")).encode("ascii", "ignore").decode()
+    """Lower case without accents, single spaces: "  Côte d’Ivoire " -> "cote d'ivoire".
+
+    Only the accents go: Cyrillic letters stay ("Россия" -> "россия").
+    """
+    decomposed = unicodedata.normalize("NFKD", text.replace("’", "'"))
+    text = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return re.sub(r"\s+", " ", text).strip().lower()
 
 
@@ -83,7 +106,15 @@ def _countries() -> Dict[str, str]:
     }
     # Patients write "Turkey"; Babel says "Türkiye". Show what patients write.
     names["TR"] = "Turkey"
+    english = set(names.values()) | set(COUNTRY_ALIASES.values())
     lookup = {_fold(name): name for name in names.values()}
+    # The same countries in our other languages: Babel's names, then the locale's aliases.
+    for language in locales.languages()[1:]:
+        for code, local_name in Locale.parse(language).territories.items():
+            if code in names:
+                lookup.setdefault(_fold(local_name), names[code])
+        aliases = locales.vocabulary(language).get("country_aliases") or {}
+        lookup.update({_fold(str(a)): str(n) for a, n in aliases.items() if str(n) in english})
     lookup.update({_fold(alias): name for alias, name in COUNTRY_ALIASES.items()})
     return lookup
 
@@ -125,6 +156,8 @@ def looks_like_phone_attempt(text: str) -> bool:
 def parse_name(text: str) -> Optional[str]:
     """A person's name from "Anna Kowalska" or "my name is anna kowalska", else ``None``."""
     cleaned = NAME_PREFIX_RE.sub("", _text(text).strip()).strip(" .,!")
+    if LOCAL_NAME_PREFIX_RE:
+        cleaned = LOCAL_NAME_PREFIX_RE.sub("", cleaned).strip(" .,!")
     words = cleaned.split()
     if not 1 <= len(words) <= 6 or len(cleaned) > 100:
         return None
@@ -143,5 +176,15 @@ def name_correction(text: str) -> Optional[str]:
 
 def parse_country(text: str) -> Optional[str]:
     """The country named in ``text`` ("I live in poland" -> "Poland"), else ``None``."""
-    folded = _fold(COUNTRY_PREFIX_RE.sub("", _text(text).strip()).strip(" .,!"))
-    return _countries().get(folded)
+    stripped = COUNTRY_PREFIX_RE.sub("", _text(text).strip()).strip(" .,!")
+    folded = _fold(
+        LOCAL_COUNTRY_PREFIX_RE.sub("", stripped) if LOCAL_COUNTRY_PREFIX_RE else stripped
+    )
+    countries = _countries()
+    if folded in countries:
+        return countries[folded]
+    if len(folded) < MIN_INFLECTED_CHARS:
+        return None
+    # "я живу в Казахстане", "из Беларуси": Russian declines country names.
+    close = difflib.get_close_matches(folded, countries, n=1, cutoff=INFLECTED_CUTOFF)
+    return countries[close[0]] if close else None

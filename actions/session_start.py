@@ -5,15 +5,18 @@ from __future__ import annotations
 from typing import Any, Dict, List
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActionExecuted, EventType, SessionStarted
+from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+
+from bot.i18n.conversation import LANGUAGE_SLOT, conversation_language
 
 
 class ActionSessionStart(Action):
     """Rasa runs this once per conversation session, before the first reply.
 
     Slots are not carried over (``carry_over_slots_to_new_session: false``): a new session
-    starts without anyone's personal details.
+    starts without anyone's personal details. The language is the one the first message or its
+    channel names (bot/i18n/hint.py), kept in the ``language`` slot for the replies after it.
     """
 
     def name(self) -> str:
@@ -23,4 +26,5 @@ class ActionSessionStart(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
         dispatcher.utter_message(response="utter_disclaimer")
-        return [SessionStarted(), ActionExecuted("action_listen")]
+        language = conversation_language(tracker)
+        return [SessionStarted(), SlotSet(LANGUAGE_SLOT, language), ActionExecuted("action_listen")]

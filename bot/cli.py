@@ -228,6 +228,9 @@ def cmd_serve_rasa(args: argparse.Namespace) -> int:
 
     speedups.prepare(Path(args.model))
     serving.guard_entities()
+    from bot.i18n import hint
+
+    hint.install()  # the first reply's language, before the NLU sees the message
     from bot.privacy import tracker_hook
 
     tracker_hook.install()  # a patient's erasure from the chat leaves no events (not a speed-up)

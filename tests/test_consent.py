@@ -91,7 +91,18 @@ TABLE: List[Row] = [
     *rows(
         "other language, not alone",
         UNCLEAR,
-        ["da yes", "ja ok", "ja nein", "tak no", "si?", "oui mais non"],
+        ["ja nein", "tak no", "si?", "oui mais non", "da nein", "да нет"],
+    ),
+    # The yes and no of the languages we speak (bot/locales/*/vocabulary.yml).
+    *rows(
+        "our languages",
+        YES,
+        ["ja ok", "ja bitte", "ich stimme zu", "einverstanden", "да", "согласен", "да конечно"],
+    ),
+    *rows(
+        "our languages' refusals",
+        NO,
+        ["nein danke", "nicht einverstanden", "ich stimme nicht zu", "не согласен", "нет"],
     ),
     Row("payload", "/affirm", YES, "affirm", 1.0),
     Row("payload", "/deny", NO, "deny", 1.0),

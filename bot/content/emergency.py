@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from typing import List
 
+from bot.i18n import locales
+
 #: Phrases that signal an acute emergency. Apostrophes are optional because patients on phones
 #: skip them ("cant breathe").
 EMERGENCY_PHRASES: List[str] = [
@@ -145,6 +147,9 @@ EMERGENCY_PHRASES: List[str] = [
     "going to end it",
     "end it all",
 ]
+
+#: The same in our other languages (bot/locales/*/vocabulary.yml, ``emergency``).
+EMERGENCY_PHRASES += locales.phrases("emergency")
 
 #: A symptom that is serious when it is happening now ...
 ACUTE_SYMPTOMS = (

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from typing import Tuple
 
+from bot.i18n import locales
+
 #: Family and other people a patient writes about.
 RELATIVES: Tuple[str, ...] = (
     "mother", "mum", "mom", "mommy", "mummy", "mama", "father", "dad", "daddy", "papa",
@@ -52,7 +54,24 @@ PERSONAL_PATTERNS: Tuple[str, ...] = (
 
 PERSONAL_RE = re.compile("|".join(f"(?:{p})" for p in PERSONAL_PATTERNS))
 
+#: Our other languages say it with whole phrases (bot/locales/*/vocabulary.yml): "ich habe",
+#: "meine Mutter", "у мамы", "мой сын".
+LOCAL_PHRASES: Tuple[str, ...] = tuple(
+    sorted(
+        {*locales.phrases("personal_cues"), *locales.phrases("relatives"),
+         *locales.phrases("own_things")},
+        key=len,
+        reverse=True,
+    )
+)  # fmt: skip
+LOCAL_RE = (
+    re.compile(r"(?<!\w)(?:" + "|".join(re.escape(p) for p in LOCAL_PHRASES) + r")(?!\w)")
+    if LOCAL_PHRASES
+    else None
+)
+
 
 def is_personal(text: str) -> bool:
     """True when ``text`` speaks about the writer's or a relative's own case."""
-    return bool(PERSONAL_RE.search(text.lower().replace("’", "'")))
+    lowered = text.lower().replace("’", "'")
+    return bool(PERSONAL_RE.search(lowered) or (LOCAL_RE and LOCAL_RE.search(lowered)))

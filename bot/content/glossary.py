@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Dict, List, Tuple
 
+from bot.i18n import locales
+
 
 @dataclass(frozen=True)
 class Term:
@@ -147,7 +149,10 @@ TERMS: Dict[str, Term] = {
 }
 
 #: Canonical key -> the phrases (lower case) that name it, for the phrase matcher.
-SYNONYMS: Dict[str, List[str]] = {key: list(term.phrases) for key, term in TERMS.items()}
+#: Our other languages' phrases for the same terms come from bot/locales/*/vocabulary.yml.
+SYNONYMS: Dict[str, List[str]] = locales.with_translations(
+    {key: list(term.phrases) for key, term in TERMS.items()}, "terms"
+)
 
 #: Single words long enough to recognise with a typo ("myelosupresion").
 FUZZY_WORDS: Dict[str, str] = {

@@ -10,8 +10,8 @@ already ships), so typos still match; nothing is downloaded.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from functools import lru_cache
+from dataclasses import dataclass, replace
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Dict, List, Tuple
 
@@ -21,6 +21,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion
 
 from bot.content.framing import RELATIVES
+from bot.i18n import locales
 
 PASSAGES_PATH = Path(__file__).with_name("passages.yml")
 #: ``metadata.source`` of the response that quotes a passage (its text is only placeholders).
@@ -122,21 +123,52 @@ QUERY_SYNONYMS: Dict[str, str] = {
 
 @dataclass(frozen=True)
 class Passage:
-    """One article sentence: where it stands, as written, and as the assistant quotes it."""
+    """One article sentence: where it stands, as written, and as the assistant quotes it.
+
+    In another language ``cleaned`` is the translation of the cleaned English sentence
+    (bot/locales/<code>/passages.yml) and ``title`` the translated section title.
+    """
 
     id: str
     section: str
     original: str
     cleaned: str
+    title: str = ""
 
-    @property
-    def title(self) -> str:
-        return SECTION_TITLES[self.section]
+
+def section_title(section: str, language: str = locales.DEFAULT_LANGUAGE) -> str:
+    """The section's title in ``language`` (English where a translation lacks it)."""
+    local = locales.passage_sections(language) if language != locales.DEFAULT_LANGUAGE else {}
+    return str(local.get(section) or SECTION_TITLES[section])
+
+
+@cache
+def passages(language: str = locales.DEFAULT_LANGUAGE) -> Tuple[Passage, ...]:
+    """Every quotable passage, in article order, with ids ``<section>-<n>``, in ``language``.
+
+    A translation is matched by position and must name the same section; a passage it lacks
+    is quoted in English.
+    """
+    english = _english_passages()
+    if language == locales.DEFAULT_LANGUAGE:
+        return english
+    local = locales.passages(language)
+    result = []
+    for position, passage in enumerate(english):
+        entry = local[position] if position < len(local) else {}
+        text = entry.get("text") if entry.get("section") == passage.section else None
+        result.append(
+            replace(
+                passage,
+                cleaned=" ".join(str(text).split()) if text else passage.cleaned,
+                title=section_title(passage.section, language),
+            )
+        )
+    return tuple(result)
 
 
 @lru_cache(maxsize=1)
-def passages() -> Tuple[Passage, ...]:
-    """Every quotable passage, in article order, with ids ``<section>-<n>``."""
+def _english_passages() -> Tuple[Passage, ...]:
     entries = yaml.safe_load(PASSAGES_PATH.read_text(encoding="utf-8"))["passages"]
     counts: Dict[str, int] = {}
     result: List[Passage] = []
@@ -149,21 +181,22 @@ def passages() -> Tuple[Passage, ...]:
                 section=section,
                 original=" ".join(entry["original"].split()),
                 cleaned=" ".join(entry["cleaned"].split()),
+                title=SECTION_TITLES[section],
             )
         )
     return tuple(result)
 
 
-def passage(passage_id: str) -> Passage:
+def passage(passage_id: str, language: str = locales.DEFAULT_LANGUAGE) -> Passage:
     """The passage with this id (KeyError if there is none)."""
-    for candidate in passages():
+    for candidate in passages(language):
         if candidate.id == passage_id:
             return candidate
     raise KeyError(passage_id)
 
 
 def _words(text: str) -> List[str]:
-    return [w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in STOP_WORDS]
+    return [w for w in re.findall(r"[^\W_]+", text.lower()) if w not in STOP_WORDS]
 
 
 class PassageIndex:
@@ -203,7 +236,7 @@ class PassageIndex:
         return [(self.items[i], float(scores[i])) for i in order if scores[i] > 0]
 
 
-@lru_cache(maxsize=1)
-def index() -> PassageIndex:
-    """The index over every passage, built once per process (a few milliseconds)."""
-    return PassageIndex(passages())
+@cache
+def index(language: str = locales.DEFAULT_LANGUAGE) -> PassageIndex:
+    """The index over every passage in ``language``, built once per process (milliseconds)."""
+    return PassageIndex(passages(language))

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Dict, List, Tuple
 
+from bot.i18n import locales
+
 #: The tumours the article reports results for, with the button title shown to patients.
 TUMOURS: Dict[str, str] = {
     "pheochromocytoma": "Pheochromocytoma",
@@ -136,6 +138,9 @@ SYNONYMS: Dict[str, List[str]] = {
         "nen",
     ],
 }
+
+#: The same tumours as patients write them in our other languages (bot/locales/*/vocabulary.yml).
+SYNONYMS = locales.with_translations(SYNONYMS, "tumours")
 
 #: Single words long enough to recognise with a typo ("pheocromocitoma", "nueroblastom").
 FUZZY_WORDS: Dict[str, str] = {

@@ -29,6 +29,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion
 from sklearn.utils.extmath import softmax
 
+from bot.i18n import locales
 from bot.nlu.rule_component import StoredComponent
 
 QUESTIONS_KEY = "questions"
@@ -37,8 +38,15 @@ OUT_OF_SCOPE = "out_of_scope"
 #: Where one sentence ends and another begins.
 SENTENCE_END = re.compile(r"[?!;]+\s*|\.\s+|\n+")
 #: Words that join two questions in one sentence.
+#: Our other languages' joints (bot/locales/*/vocabulary.yml, ``question_joints``).
+LOCAL_JOINTS = "|".join(
+    re.escape(joint).replace("\\ ", r"\s+")
+    for joint in sorted(set(locales.phrases("question_joints")), key=len, reverse=True)
+)
 JOINER = re.compile(
-    r",?\s+(?:and\s+also|and\s+then|and|also|plus|as\s+well\s+as|besides|or)\s+"
+    r",?\s+(?:and\s+also|and\s+then|and|also|plus|as\s+well\s+as|besides|or"
+    + (f"|{LOCAL_JOINTS}" if LOCAL_JOINTS else "")
+    + r")\s+"
     r"|,\s*(?=(?:what|how|is|are|can|could|does|do|will|would|which|who|where|when|why|"
     r"should|and)\b)",
     re.IGNORECASE,

@@ -1,0 +1,160 @@
+"""Which language a patient writes in, offline.
+
+Two detectors vote, because each fails where the other is strong:
+
+- ``py3langid`` (BSD; its model ships inside the wheel) knows general German, Russian and
+  English well, but calls Russian written in Latin letters ("u mamy neiroblastoma") English;
+- a character n-gram classifier trained on our own examples of each language
+  (``data/nlu/<code>/``, Latin transliteration included), stored in the Rasa model, knows how
+  patients write about this domain, typos included.
+
+Ours decides when it is sure; otherwise py3langid when it is sure; otherwise nobody, and the
+conversation keeps its language. So do messages too short to tell ("ok", "MIBG?"). A request
+to switch ("auf Deutsch", "по-русски", "English please") always decides.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Optional, Tuple
+
+import yaml
+
+from bot.i18n import locales
+from bot.settings import ROOT
+
+#: Fewer letters than this, or a single word, cannot be told apart reliably.
+MIN_LETTERS = 8
+MIN_WORDS = 2
+#: How sure each detector must be to decide.
+OURS_MIN_PROBABILITY = 0.8
+LANGID_MIN_PROBABILITY = 0.95
+
+NLU_DIR = ROOT / "data" / "nlu"
+_ANNOTATION = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
+_LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
+
+SWITCH_INTENT = "switch_language"
+#: Longest message still read as a plain switch request.
+MAX_SWITCH_CHARS = 60
+
+
+def training_files(language: str) -> List[Path]:
+    """The NLU files of ``language``: ``data/nlu/<code>/``; English's are the top-level ones."""
+    if language == locales.DEFAULT_LANGUAGE:
+        return sorted(NLU_DIR.glob("*.yml"))
+    return sorted((NLU_DIR / language).glob("**/*.yml"))
+
+
+def examples_in(path: Path) -> Iterable[str]:
+    """The plain text of every intent example in one Rasa NLU file (annotations removed)."""
+    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    for block in document.get("nlu") or []:
+        if "intent" not in block:
+            continue
+        for line in str(block.get("examples") or "").splitlines():
+            line = line.strip()
+            if line.startswith("- "):
+                yield _ANNOTATION.sub(r"\1", line[2:]).strip()
+
+
+def labelled_examples() -> Tuple[List[str], List[str]]:
+    """(texts, language codes) of every training example of every language."""
+    texts: List[str] = []
+    labels: List[str] = []
+    for language in locales.languages():
+        for path in training_files(language):
+            for text in examples_in(path):
+                if text:
+                    texts.append(text)
+                    labels.append(language)
+    return texts, labels
+
+
+def train_classifier(texts: List[str], labels: List[str]) -> Any:
+    """Character n-grams (within words) and a logistic regression: small, fast, typo-robust."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    model = make_pipeline(
+        TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True, min_df=2),
+        LogisticRegression(max_iter=1000, C=10),
+    )
+    model.fit([text.lower() for text in texts], labels)
+    return model
+
+
+@lru_cache(maxsize=1)
+def _langid() -> Any:
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    identifier = LanguageIdentifier.from_pickled_model(MODEL_FILE, norm_probs=True)
+    identifier.set_languages(list(locales.languages()))
+    return identifier
+
+
+@lru_cache(maxsize=1)
+def switch_phrases() -> Tuple[Tuple[str, str], ...]:
+    """(phrase, language) pairs that name a language, longest first.
+
+    Each language's vocabulary.yml says how its speakers name our languages
+    (``language_names: {code: [phrases]}``; ``language_switch`` lists requests for itself).
+    """
+    pairs = []
+    for language in locales.languages():
+        words = locales.vocabulary(language)
+        for code, items in (words.get("language_names") or {}).items():
+            pairs.extend((str(item).lower(), str(code)) for item in items or [])
+        pairs.extend((str(item).lower(), language) for item in words.get("language_switch") or [])
+    return tuple(
+        sorted({p for p in pairs if locales.supported(p[1])}, key=lambda pair: -len(pair[0]))
+    )
+
+
+def requested_language(text: str) -> Optional[str]:
+    """The language a short message names ("auf deutsch bitte" -> "de"), if any."""
+    lowered = " ".join(text.lower().split())
+    if len(lowered) > MAX_SWITCH_CHARS:
+        return None
+    for phrase, code in switch_phrases():
+        if re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)", lowered):
+            return code
+    return None
+
+
+def requested_by_own_phrase(text: str, code: str) -> bool:
+    """Whether ``text`` holds one of ``code``'s own ``language_switch`` phrases ("auf deutsch")."""
+    lowered = " ".join(text.lower().split())
+    own = locales.vocabulary(code).get("language_switch") or []
+    return any(re.search(rf"(?<!\w){re.escape(str(p).lower())}(?!\w)", lowered) for p in own)
+
+
+def too_short(text: str) -> bool:
+    return len(_LETTER.findall(text)) < MIN_LETTERS or len(text.split()) < MIN_WORDS
+
+
+def detect(text: str, classifier: Any = None, intent: Optional[str] = None) -> Optional[str]:
+    """The language of ``text``, or ``None`` when it cannot be told (keep the current one).
+
+    When the message asks to switch (``intent``, or a language switch phrase of its own
+    language), the language it names wins: "English please" written in German means English.
+    """
+    if not isinstance(text, str) or not text.strip():
+        return None
+    requested = requested_language(text)
+    if requested and (intent == SWITCH_INTENT or requested_by_own_phrase(text, requested)):
+        return requested
+    if too_short(text):
+        return None
+    if classifier is not None:
+        probabilities: Dict[str, float] = dict(
+            zip(classifier.classes_, classifier.predict_proba([text.lower()])[0])
+        )
+        best = max(probabilities, key=probabilities.get)
+        if probabilities[best] >= OURS_MIN_PROBABILITY:
+            return best
+    code, probability = _langid().classify(text)
+    return code if probability >= LANGID_MIN_PROBABILITY else None

@@ -1,0 +1,62 @@
+"""The language of a conversation's first reply, before the NLU has seen the message.
+
+Rasa starts a session (``action_session_start``: the disclaimer) before it parses the message
+that started it, so the ``language`` slot is still empty when the first text is chosen. Each
+channel may say which language it expects (``metadata.language``: the web page's
+``<html lang>``, Telegram's ``language_code``). :func:`install` adds what the message itself
+says (``metadata.language_detected``), by py3langid and the switch phrases alone, before the
+session starts; the NLG (bot/i18n/nlg.py) and the session start prefer it to the channel's.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Mapping, Optional
+
+from bot.i18n import detect, locales
+
+CHANNEL_KEY = "language"
+DETECTED_KEY = "language_detected"
+
+
+def from_metadata(metadata: Any) -> Optional[str]:
+    """The language a message's metadata names: detected first, then the channel's."""
+    if not isinstance(metadata, Mapping):
+        return None
+    for key in (DETECTED_KEY, CHANNEL_KEY):
+        value = metadata.get(key)
+        if isinstance(value, str) and value.strip():
+            code = locales.normalise(value)
+            if code != locales.DEFAULT_LANGUAGE or value.lower().startswith("en"):
+                return code
+    return None
+
+
+def annotate(message: Any) -> None:
+    """Add ``language_detected`` to a ``UserMessage``'s metadata when its text tells."""
+    text = getattr(message, "text", None)
+    if not isinstance(text, str) or text.startswith("/"):
+        return
+    code = detect.detect(text)
+    if not code:
+        return
+    metadata = message.metadata if isinstance(message.metadata, dict) else {}
+    metadata[DETECTED_KEY] = code
+    message.metadata = metadata
+
+
+def install() -> None:
+    """Annotate every message Rasa handles, whatever the channel (idempotent)."""
+    from rasa.core.processor import MessageProcessor
+
+    if getattr(MessageProcessor, "_mibg_language_hint", False):
+        return
+    handle_message = MessageProcessor.handle_message
+
+    @functools.wraps(handle_message)
+    async def annotated(self: Any, message: Any) -> Any:
+        annotate(message)
+        return await handle_message(self, message)
+
+    MessageProcessor.handle_message = annotated
+    MessageProcessor._mibg_language_hint = True
