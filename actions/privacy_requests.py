@@ -31,6 +31,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.submit_request import RESET_SLOTS
+from bot.i18n.locales import DEFAULT_LANGUAGE
+from bot.i18n.values import display
 from bot.privacy import erasure
 from bot.privacy.tracker_hook import ERASED_SLOT
 
@@ -49,7 +51,6 @@ FIELD_LABELS = {
     "destination": "Destination",
     "message": "Message",
 }
-NOT_GIVEN = "not given"
 
 
 def _intent(tracker: Tracker) -> str:
@@ -170,7 +171,7 @@ def describe(records: List[Dict[str, Any]]) -> str:
     for record in records:
         lines = [f"Request {record['reference']} ({record['status']}):"]
         for name, label in FIELD_LABELS.items():
-            lines.append(f"- {label}: {record.get(name) or NOT_GIVEN}")
+            lines.append(f"- {label}: {display(record.get(name), DEFAULT_LANGUAGE)}")
         parts.append("\n".join(lines))
     return "\n\n".join(parts)
 

@@ -21,13 +21,14 @@ from actions.treatment_request_form import FORM_SLOTS
 from bot import settings
 from bot.db.engine import session_factory
 from bot.db.requests import RequestDetails, save_request
+from bot.i18n.conversation import conversation_language
+from bot.i18n.values import display
 
 logger = logging.getLogger(__name__)
 
 #: Slots cleared when a request is cancelled or consent is refused.
 RESET_SLOTS = FORM_SLOTS + ["consent_at", "change_pending", "field_failures"]
 SUMMARY_FIELDS = ["full_name", "email", "phone", "country", "diagnosis", "destination", "message"]
-NOT_GIVEN = "not given"
 
 
 def _blank_to_none(value: Optional[str]) -> Optional[str]:
@@ -64,7 +65,8 @@ class ActionAskRequestConfirmed(Action):
         if tracker.get_slot("change_pending"):
             dispatcher.utter_message(response="utter_which_field")
             return [SlotSet("change_pending", False)]
-        values = {name: tracker.get_slot(name) or NOT_GIVEN for name in SUMMARY_FIELDS}
+        language = conversation_language(tracker)
+        values = {name: display(tracker.get_slot(name), language) for name in SUMMARY_FIELDS}
         dispatcher.utter_message(response="utter_request_summary", **values)
         return []
 

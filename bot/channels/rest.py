@@ -28,6 +28,7 @@ from sanic.response import HTTPResponse
 from bot import settings
 from bot.channels.limits import WINDOW_SECONDS, Verdict, VisitorLimits
 from bot.channels.text import SERVICE_ERROR_TEXT, clean_user_text, is_valid_sender_id
+from bot.i18n.hint import channel_metadata
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +80,7 @@ class SafeRestInput(RestInput):
                 collector,
                 conversation_id,
                 input_channel=self.name(),
+                metadata=channel_metadata(body.get("metadata")),
             )
 
             async def handle() -> None:

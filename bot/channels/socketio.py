@@ -56,6 +56,7 @@ from socketio.exceptions import ConnectionRefusedError
 from bot import settings
 from bot.channels.limits import VisitorLimits
 from bot.channels.text import SERVICE_ERROR_TEXT, clean_user_text
+from bot.i18n.hint import channel_metadata
 
 logger = logging.getLogger(__name__)
 
@@ -232,6 +233,7 @@ class SafeSocketIOInput(SocketIOInput):
                 output,
                 sender_id,
                 input_channel=self.name(),
+                metadata=channel_metadata(data.get("metadata")),
             )
 
             async def handle() -> None:

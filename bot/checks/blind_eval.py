@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import urllib.request
 import uuid
@@ -25,6 +26,8 @@ from typing import Callable, Dict, List, Optional
 import yaml
 
 from bot.content.article import article_text, numbers_in
+from bot.i18n import detect
+from bot.i18n.nlg import localised_responses
 from bot.settings import ROOT, policy_figures
 
 CASES_PATH = ROOT / "tests" / "blind" / "patient_questions.yml"
@@ -40,14 +43,20 @@ PROBE_CHARS = 40
 Chat = Callable[[str, str], List[dict]]
 
 
-def response_probes() -> Dict[str, str]:
-    """Response name -> the first characters of its text, to recognise it in a reply."""
+def response_probes() -> Dict[str, List[str]]:
+    """Response name -> the first characters of its text in each language, to recognise it."""
     domain = yaml.safe_load(DOMAIN_PATH.read_text(encoding="utf-8"))
-    return {
-        name: " ".join(variations[0]["text"].split())[:PROBE_CHARS].lower()
-        for name, variations in domain["responses"].items()
-        if variations and variations[0].get("text")
-    }
+    probes: Dict[str, List[str]] = defaultdict(list)
+    for responses in localised_responses(domain["responses"]).values():
+        for name, variations in responses.items():
+            if variations and variations[0].get("text"):
+                probes[name].append(" ".join(variations[0]["text"].split())[:PROBE_CHARS].lower())
+    return dict(probes)
+
+
+def reply_language(text: str) -> Optional[str]:
+    """The language a reply is written in (py3langid over our languages), if it has words."""
+    return detect.langid_language(text) if re.search(r"[^\W\d_]{3,}", text) else None
 
 
 def reply_text(messages: List[dict]) -> str:
@@ -84,10 +93,14 @@ class CaseResult:
     turns: List[TurnResult]
 
 
-def check_turn(turn: dict, messages: List[dict], probes: Dict[str, str]) -> TurnResult:
+def check_turn(
+    turn: dict, messages: List[dict], probes: Dict[str, List[str]], language: str = "en"
+) -> TurnResult:
+    """A turn passes with the expected facts or response, in the case's language, and with
+    no figure the article lacks."""
     text = reply_text(messages)
     lowered = text.lower()
-    sent = {name for name, probe in probes.items() if probe and probe in lowered}
+    sent = {name for name, found in probes.items() if any(p and p in lowered for p in found)}
     expect = turn["expect"]
     missing: List[List[str]] = []
     if expect == "answer":
@@ -101,6 +114,10 @@ def check_turn(turn: dict, messages: List[dict], probes: Dict[str, str]) -> Turn
     else:
         passed = bool(sent & set(EXPECTED_RESPONSES[expect]))
     ungrounded = ungrounded_figures(text)
+    written_in = reply_language(text)
+    if written_in != language:
+        missing.append([f"(reply in {written_in}, not {language})"])
+        passed = False
     return TurnResult(turn["user"], expect, passed and not ungrounded, text, missing, ungrounded)
 
 
@@ -108,14 +125,20 @@ def load_cases(path: Path = CASES_PATH) -> List[dict]:
     return yaml.safe_load(path.read_text(encoding="utf-8"))["cases"]
 
 
+def cases_language(path: Path) -> str:
+    """The language a case file is written in: its ``language`` key, English by default."""
+    return str(yaml.safe_load(path.read_text(encoding="utf-8")).get("language") or "en")
+
+
 def evaluate(chat: Chat, cases_path: Path = CASES_PATH) -> List[CaseResult]:
     """Run every case, each in a new conversation."""
     cases = load_cases(cases_path)
+    language = cases_language(cases_path)
     probes = response_probes()
     results = []
     for case in cases:
         sender = f"blind-{uuid.uuid4().hex[:12]}"
-        turns = [check_turn(t, chat(sender, t["user"]), probes) for t in case["turns"]]
+        turns = [check_turn(t, chat(sender, t["user"]), probes, language) for t in case["turns"]]
         results.append(
             CaseResult(case["id"], case["category"], all(t.passed for t in turns), turns)
         )

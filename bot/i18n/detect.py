@@ -136,6 +136,11 @@ def too_short(text: str) -> bool:
     return len(_LETTER.findall(text)) < MIN_LETTERS or len(text.split()) < MIN_WORDS
 
 
+def langid_language(text: str) -> str:
+    """py3langid's best guess among our languages, however unsure."""
+    return str(_langid().classify(text)[0])
+
+
 def detect(text: str, classifier: Any = None, intent: Optional[str] = None) -> Optional[str]:
     """The language of ``text``, or ``None`` when it cannot be told (keep the current one).
 

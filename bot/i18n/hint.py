@@ -11,12 +11,24 @@ session starts; the NLG (bot/i18n/nlg.py) and the session start prefer it to the
 from __future__ import annotations
 
 import functools
-from typing import Any, Mapping, Optional
+from typing import Any, Dict, Mapping, Optional
 
 from bot.i18n import detect, locales
 
 CHANNEL_KEY = "language"
 DETECTED_KEY = "language_detected"
+
+
+def channel_metadata(payload: Any) -> Optional[Dict[str, str]]:
+    """``{"language": code}`` from a client's untrusted ``metadata`` when it names a language
+    we speak; anything else a client sends is dropped, not stored."""
+    if isinstance(payload, Mapping):
+        value = payload.get(CHANNEL_KEY)
+        if isinstance(value, str) and len(value) <= 16:
+            code = value.strip().lower().replace("_", "-").split("-")[0]
+            if locales.supported(code):
+                return {CHANNEL_KEY: code}
+    return None
 
 
 def from_metadata(metadata: Any) -> Optional[str]:

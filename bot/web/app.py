@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import AsyncIterator, Dict, List
 from urllib.parse import urlsplit
@@ -33,6 +35,7 @@ offline.apply()
 log_privacy.install()
 
 from bot.db.engine import private_files  # noqa: E402
+from bot.i18n import locales  # noqa: E402
 
 private_files()
 
@@ -119,8 +122,27 @@ async def healthz(_: Request) -> PlainTextResponse:
 
 
 async def demo_page(request: Request) -> Response:
-    """A patient-information page about MIBG therapy with the chat widget."""
-    return templates.TemplateResponse(request, "index.html", {"rasa_url": rasa_url(request)})
+    """A patient-information page about MIBG therapy with the chat widget.
+
+    ``?lang=de`` sets the page's ``<html lang>``, which the widget takes as its language.
+    """
+    language = locales.normalise(request.query_params.get("lang", ""))
+    return templates.TemplateResponse(
+        request, "index.html", {"rasa_url": rasa_url(request), "language": language}
+    )
+
+
+@lru_cache(maxsize=1)
+def widget_strings_script() -> str:
+    """``window.MibgChatStrings = {en: {...}, de: {...}, ...}`` from bot/locales/*/widget.yml."""
+    strings = {language: locales.widget_strings(language) for language in locales.languages()}
+    # "</" can never end a script element here; the JSON is data, not markup.
+    payload = json.dumps(strings, ensure_ascii=False).replace("</", "<\\/")
+    return f"window.MibgChatStrings = {payload};\n"
+
+
+async def widget_strings(_: Request) -> Response:
+    return Response(widget_strings_script(), media_type="text/javascript; charset=utf-8")
 
 
 async def socket_io_client(_: Request) -> Response:
@@ -136,6 +158,7 @@ def public_routes() -> List[BaseRoute]:
         Route("/healthz", healthz),
         # Before the /static mount, which would otherwise answer 404 for it.
         Route("/static/vendor/socket.io.min.js", socket_io_client, name="socket_io_client"),
+        Route("/static/widget-strings.js", widget_strings, name="widget_strings"),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
 
