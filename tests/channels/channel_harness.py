@@ -81,9 +81,7 @@ class FakeAgent:
     async def _turn(self, message: UserMessage) -> None:
         self.messages.append(message)
         tracker = await self.tracker_store.get_or_create_tracker(message.sender_id)
-        tracker.update(
-            UserUttered(message.text, input_channel=message.input_channel, metadata={})
-        )
+        tracker.update(UserUttered(message.text, input_channel=message.input_channel, metadata={}))
         if message.text == "long answer please":
             reply = BotUttered(LONG_REPLY)
         elif message.text == "fail please":
