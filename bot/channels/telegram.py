@@ -180,9 +180,8 @@ class SafeTelegramOutput(TelegramOutput):
                 url, data=form, timeout=aiohttp.ClientTimeout(total=timeout)
             ) as reply:
                 body = await reply.text()
-                if reply.status >= 500 or reply.status == 429:
+                if reply.status >= 300:  # retried on 5xx and 429 only (delivery.is_retryable)
                     raise PlatformError(reply.status, retry_after(body))
-                # 4xx: aiogram's exceptions (BadRequest, BotBlocked ...), not retried.
                 return api.check_result(method, reply.content_type, reply.status, body)
 
         return await with_retries(attempt, self.policy, f"telegram {method}")
