@@ -163,8 +163,11 @@ class FakePlatform:
 
 
 async def settle(channel: Any) -> None:
-    """Wait until the channel's background work (turns, replies, retries) is done."""
-    await asyncio.wait_for(channel.background.idle(), 30)
+    """Wait until the channel's background work (turns, replies, retries) is done (a channel
+    without any has finished its work when the webhook answered)."""
+    background = getattr(channel, "background", None)
+    if background is not None:
+        await asyncio.wait_for(background.idle(), 30)
 
 
 async def within(seconds: float, request: Awaitable[Any]) -> Any:
