@@ -35,6 +35,7 @@ import time
 from collections import OrderedDict, deque
 from dataclasses import dataclass
 from enum import Enum
+from functools import partial
 from typing import Any, Awaitable, Callable, Deque, Dict, List, Optional, TypeVar
 
 import aiohttp
@@ -264,9 +265,13 @@ class SenderQueues:
     def full(self) -> bool:
         return self._pending >= self.max_pending
 
-    def submit(self, key: str, job: Job) -> bool:
-        """Queue ``job`` behind ``key``'s others; ``False`` (nothing queued) when full."""
-        if self.full():
+    def submit(self, key: str, job: Job, force: bool = False) -> bool:
+        """Queue ``job`` behind ``key``'s others; ``False`` (nothing queued) when full.
+
+        ``force``: queue it even when full (the replies of a turn already taken; the webhook
+        takes nothing new while this queue is full, so it overshoots by at most the turns).
+        """
+        if self.full() and not force:
             return False
         ready = self._start()
         self._pending += 1
@@ -331,7 +336,14 @@ class Offer(Enum):
 
 
 class BackgroundHandler:
-    """One channel's background work: redeliveries, visitor limits, queue, turn, replies."""
+    """One channel's background work in two stages, each a :class:`SenderQueues`:
+
+    - ``turns``: Rasa handles the message and saves the turn (quick: no network),
+    - ``sends``: the turn's replies go to the platform, with retries, in the conversation's order.
+
+    So a platform that is down slows only the sending: later messages are still handled and
+    stored at once. The webhook takes no more while either stage is full (503).
+    """
 
     def __init__(
         self,
@@ -345,9 +357,10 @@ class BackgroundHandler:
         self.channel_name = channel_name
         self.limits = limits
         self.policy = policy or RetryPolicy.from_settings()
-        self.queues = SenderQueues(
-            workers or config.channel_workers, max_pending or config.channel_queue_limit
-        )
+        workers = workers or config.channel_workers
+        max_pending = max_pending or config.channel_queue_limit
+        self.turns = SenderQueues(workers, max_pending)
+        self.sends = SenderQueues(workers, max_pending)
         self.recent = RecentIds()
 
     def offer(
@@ -367,7 +380,7 @@ class BackgroundHandler:
         if update_id is not None and update_id in self.recent:
             logger.info("%s redelivery of an update already taken: skipped", self.channel_name)
             return Offer.DUPLICATE
-        if self.queues.full():
+        if self.turns.full() or self.sends.full():
             logger.warning("%s queue full: the platform will deliver again", self.channel_name)
             return Offer.FULL
         sender_id = message.sender_id
@@ -376,20 +389,21 @@ class BackgroundHandler:
             self.recent.add(update_id)
         if verdict is Verdict.ACCEPT:
 
-            async def handle() -> None:
+            async def turn() -> None:
                 try:
-                    await self._handle(message, agent, on_new_message, output, before)
+                    await self._turn(message, agent, on_new_message, output, before)
                 finally:
                     self.limits.done(sender_id)
 
-            self.queues.submit(sender_id, handle)
+            self.turns.submit(sender_id, turn)
         elif verdict is Verdict.NOTIFY:
             logger.info("message dropped: its sender is over the message limits")
-            # Its own key: the notice need not wait for the sender's messages in flight.
-            self.queues.submit(f"{sender_id}\0notice", lambda: self._notify(sender_id, output))
+            # Its own key: the notice need not wait for the sender's replies being sent.
+            notice = partial(self._notice, output, sender_id, PLEASE_WAIT_TEXT)
+            self.sends.submit(f"{sender_id}\0notice", notice)
         return Offer.QUEUED
 
-    async def _handle(
+    async def _turn(
         self,
         message: UserMessage,
         agent: Callable[[], Any],
@@ -397,29 +411,36 @@ class BackgroundHandler:
         output: OutputChannel,
         before: Callable[[], Awaitable[object]] | None,
     ) -> None:
-        name = self.channel_name
-        if before is not None:
-            try:
-                await before()
-            except Exception as error:
-                logger.warning("%s acknowledgement failed: %s", name, reason_of(error))
+        """Rasa's turn, saved before this returns; then the replies are queued for sending."""
+        sender_id = message.sender_id
+        if before is not None:  # stops a button's spinner
+            acknowledge = partial(self._notice, output, sender_id, None, before)
+            self.sends.submit(sender_id, acknowledge, True)
         recording = RecordingOutput(output.name())
         message.output_channel = recording
         try:
-            await on_new_message(message)  # Rasa saves the turn before this returns
+            await on_new_message(message)
         except Exception as error:
-            logger.error("%s message failed: %s", name, type(error).__name__)
-            try:
-                await output.send_text_message(message.sender_id, SERVICE_ERROR_TEXT)
-            except Exception as send_error:
-                logger.error("%s error notice failed: %s", name, reason_of(send_error))
+            logger.error("%s message failed: %s", self.channel_name, type(error).__name__)
+            notice = partial(self._notice, output, sender_id, SERVICE_ERROR_TEXT)
+            self.sends.submit(sender_id, notice, True)
             return
-        outcome = await send_recorded(output, recording.messages)
+        if recording.messages:
+            send = partial(self._send, recording.messages, agent, sender_id, output)
+            self.sends.submit(sender_id, send, True)
+
+    async def _send(
+        self,
+        replies: List[Dict[str, Any]],
+        agent: Callable[[], Any],
+        sender_id: str,
+        output: OutputChannel,
+    ) -> None:
+        outcome = await send_recorded(output, replies)
         if outcome.reason is None:
             return
-        recorded = await record_in_conversation(
-            agent(), message.sender_id, failure_event(name, outcome)
-        )
+        name = self.channel_name
+        recorded = await record_in_conversation(agent(), sender_id, failure_event(name, outcome))
         logger.warning(
             "%s: %d of %d replies not delivered (%s, %d attempts)%s",
             name,
@@ -430,15 +451,28 @@ class BackgroundHandler:
             "; recorded in the conversation" if recorded else "; could not be recorded",
         )
 
-    async def _notify(self, sender_id: str, output: OutputChannel) -> None:
+    async def _notice(
+        self,
+        output: OutputChannel,
+        sender_id: str,
+        text: str | None,
+        call: Callable[[], Awaitable[object]] | None = None,
+    ) -> None:
+        """A message outside the conversation (please wait, service error) or another platform
+        call (stopping a button's spinner): a courtesy, so a failure is only logged."""
         try:
-            await output.send_text_message(sender_id, PLEASE_WAIT_TEXT)
-        except Exception as error:  # the notice is a courtesy
-            logger.warning("please-wait notice failed: %s", reason_of(error))
+            await (call() if call is not None else output.send_text_message(sender_id, text))
+        except Exception as error:
+            logger.warning("%s notice failed: %s", self.channel_name, reason_of(error))
 
     async def idle(self) -> None:
-        await self.queues.idle()
+        """Wait until every taken update is handled and its replies are sent (or given up)."""
+        while self.turns.pending or self.sends.pending:
+            await self.turns.idle()
+            await self.sends.idle()
 
     async def close(self) -> None:
-        """At server stop: let the queued messages finish (up to one send deadline)."""
-        await self.queues.close(self.policy.deadline + self.policy.timeout)
+        """At server stop: let the taken updates finish (up to one send deadline)."""
+        wait = self.policy.deadline + self.policy.timeout
+        await self.turns.close(wait)
+        await self.sends.close(wait)

@@ -222,6 +222,31 @@ async def test_a_reply_that_cannot_be_sent_leaves_the_message_and_a_failure_reco
         assert private not in caplog.text
 
 
+async def test_while_the_platform_is_down_later_messages_are_still_stored_at_once(
+    platform: Platform, agent: FakeAgent, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CHANNEL_WORKERS", "1")
+    monkeypatch.setenv("CHANNEL_SEND_ATTEMPTS", "2")
+    monkeypatch.setenv("CHANNEL_SEND_BACKOFF_SECONDS", "0.5")
+    platform.api.fail_always(503)
+    channel = platform.make_channel()
+    senders = [str(CHAT_ID), str(CHAT_ID + 1)] if platform.name == "telegram" else [SENDER, "62"]
+    async with serve(channel, agent) as client:
+        for sender in senders:
+            await platform.post(client, platform.update("hello", sender))
+        for _ in range(30):  # both turns are saved while the first reply is still retried
+            if len(agent.messages) == 2:
+                break
+            await asyncio.sleep(0.01)
+        assert len(agent.messages) == 2
+        assert channel.background.sends.pending == 2
+        for sender in senders:
+            assert [e["event"] for e in await agent.events(sender)][-2:] == ["user", "bot"]
+        await settle(channel)
+    for sender in senders:
+        assert (await agent.events(sender))[-1]["event"] == "agent"
+
+
 async def test_sends_are_retried_on_5xx_and_429_with_growing_pauses(
     platform: Platform, agent: FakeAgent, monkeypatch: pytest.MonkeyPatch
 ) -> None:
