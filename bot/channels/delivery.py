@@ -314,12 +314,8 @@ class SenderQueues:
         while self._pending:
             await asyncio.sleep(0.01)
 
-    async def close(self, timeout: float) -> None:
-        """Let queued work finish for up to ``timeout`` seconds, then stop the workers."""
-        try:
-            await asyncio.wait_for(self.idle(), timeout)
-        except asyncio.TimeoutError:
-            logger.warning("channel stopped with %d messages not handled", self._pending)
+    async def stop(self) -> None:
+        """Stop the workers (what is still queued is dropped)."""
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -472,7 +468,16 @@ class BackgroundHandler:
             await self.sends.idle()
 
     async def close(self) -> None:
-        """At server stop: let the taken updates finish (up to one send deadline)."""
-        wait = self.policy.deadline + self.policy.timeout
-        await self.turns.close(wait)
-        await self.sends.close(wait)
+        """At server stop: let the taken updates finish, for up to one send deadline and one
+        try, then stop the workers."""
+        try:
+            await asyncio.wait_for(self.idle(), self.policy.deadline + self.policy.timeout)
+        except asyncio.TimeoutError:
+            logger.warning(
+                "%s stopped with %d messages and %d replies not handled",
+                self.channel_name,
+                self.turns.pending,
+                self.sends.pending,
+            )
+        await self.turns.stop()
+        await self.sends.stop()

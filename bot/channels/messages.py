@@ -1,4 +1,6 @@
-"""What the messenger channels (Telegram, Facebook) share: size limits, button payloads, errors.
+"""What the messenger channels (Telegram, Facebook) share: size limits, button payloads.
+
+Delivery (background handling, retries, failure records) is in ``bot/channels/delivery.py``.
 
 Messenger platforms reject a message that is too long and a button payload that is too big,
 and each does it at its own limit. Rasa 3.6's channels send whatever the domain holds (and split
