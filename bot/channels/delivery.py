@@ -96,12 +96,12 @@ def reason_of(error: BaseException) -> str:
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How hard one platform call is tried (``bot/settings.py``)."""
+    """How hard one platform call is tried (the ``CHANNEL_SEND_*`` settings)."""
 
-    attempts: int = 4
-    backoff: float = 1.0
-    timeout: float = 10.0
-    deadline: float = 30.0
+    attempts: int
+    backoff: float
+    timeout: float
+    deadline: float
 
     @classmethod
     def from_settings(cls) -> RetryPolicy:
@@ -132,11 +132,9 @@ async def with_retries(
     attempt = 0
     while True:
         attempt += 1
-        remaining = policy.deadline - (clock() - start)
+        limit = min(policy.timeout, policy.deadline - (clock() - start))
         try:
-            return await asyncio.wait_for(
-                call(min(policy.timeout, remaining)), min(policy.timeout, remaining)
-            )
+            return await asyncio.wait_for(call(limit), limit)
         except Exception as error:
             reason = reason_of(error)
             pause = policy.pause(attempt)

@@ -28,6 +28,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 from starlette.testclient import TestClient
 
+from bot.channels.delivery import DeliveryFailed, PlatformError, RetryPolicy, with_retries
 from bot.channels.facebook import SecureFacebookInput, signature_of
 from bot.channels.telegram import SECRET_HEADER, SecureTelegramInput
 
@@ -386,3 +387,42 @@ async def test_the_staff_transcript_shows_the_replies_that_were_not_delivered(
         "HTTP 503",
         4,
     )
+
+
+async def test_a_platform_that_hangs_is_given_up_at_the_deadline_and_recorded(
+    platform: Platform, agent: FakeAgent, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CHANNEL_SEND_ATTEMPTS", "10")
+    monkeypatch.setenv("CHANNEL_SEND_TIMEOUT_SECONDS", "0.3")
+    monkeypatch.setenv("CHANNEL_SEND_DEADLINE_SECONDS", "1.2")
+    platform.api.delay = 5  # never answers in time
+    channel = platform.make_channel()
+    async with serve(channel, agent) as client:
+        await platform.post(client, platform.update("hello"))
+        started = time.monotonic()
+        await settle(channel)
+        took = time.monotonic() - started
+    record = (await agent.events(platform.sender_id))[-1]
+    assert record["event"] == "agent" and record["data"]["reason"] == "TimeoutError"
+    # Tries of 0.3 s with pauses of 0.01, 0.02, 0.04 ... until the next would end after 1.2 s.
+    assert 2 <= record["data"]["attempts"] < 10
+    assert len(platform.api.calls) == record["data"]["attempts"]
+    assert took < 1.2 + 0.3 + 1  # the deadline, one try, and slack for a loaded machine
+
+
+async def test_retries_stop_at_the_deadline_even_with_attempts_left() -> None:
+    policy = RetryPolicy(attempts=100, backoff=0.05, timeout=1, deadline=1.0)
+    tries: List[float] = []
+
+    async def down(_timeout: float) -> None:
+        tries.append(time.monotonic())
+        raise PlatformError(503)
+
+    started = time.monotonic()
+    with pytest.raises(DeliveryFailed) as failed:
+        await with_retries(down, policy, "test call")
+    assert failed.value.reason == "HTTP 503" and failed.value.attempts == len(tries)
+    # Pauses 0.05, 0.1, 0.2, 0.4 (x 1-1.25): no try starts after the deadline, none waits
+    # past it, and the 100 attempts allowed are far from used.
+    assert 2 <= len(tries) <= 4
+    assert tries[-1] - started <= 1.0 and time.monotonic() - started <= 1.0
