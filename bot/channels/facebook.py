@@ -272,6 +272,7 @@ class SecureFacebookInput(FacebookInput):
         self.payloads = PayloadTokens()
         self.limits = VisitorLimits.from_settings()
         self.background = BackgroundHandler(self.name(), self.limits)
+        self._output: SafeMessengerBot | None = None
         missing = [
             name
             for name, value in (
@@ -309,14 +310,17 @@ class SecureFacebookInput(FacebookInput):
         )
 
     def get_output_channel(self) -> SafeMessengerBot | None:  # type: ignore[override]
-        """The Send API client (appsecret_proof on every call); ``None`` when off."""
+        """The Send API client (appsecret_proof on every call); ``None`` when off. One per
+        channel, so Rasa's HTTP API asking for it again opens no new connection pool."""
         if not self.enabled:
             return None
-        client = MessengerClient(
-            self.fb_access_token, app_secret=self.fb_secret, api_version=self.api_version
-        )
-        client.graph_url = f"{self.graph_url}/v{self.api_version}"
-        return SafeMessengerBot(client, self.payloads)
+        if self._output is None:
+            client = MessengerClient(
+                self.fb_access_token, app_secret=self.fb_secret, api_version=self.api_version
+            )
+            client.graph_url = f"{self.graph_url}/v{self.api_version}"
+            self._output = SafeMessengerBot(client, self.payloads)
+        return self._output
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         if not self.enabled:
