@@ -24,6 +24,11 @@ def _int(name: str, default: int) -> int:
     return int(value) if value.strip() else default
 
 
+def _float(name: str, default: float) -> float:
+    value = os.environ.get(name, "")
+    return float(value) if value.strip() else default
+
+
 def _list(name: str, default: List[str]) -> List[str]:
     value = os.environ.get(name, "")
     return [item.strip() for item in value.split(",") if item.strip()] or default
@@ -105,6 +110,21 @@ class Settings:
     facebook_page_access_token: str = field(default="", repr=False)
     #: Graph API version the Messenger replies are sent with.
     facebook_api_version: str = "23.0"
+    #: Where the Telegram Bot API and the Graph API are (a local Bot API server, a test fake).
+    telegram_api_url: str = "https://api.telegram.org"
+    facebook_graph_url: str = "https://graph.facebook.com"
+    #: Telegram and Messenger replies (bot/channels/delivery.py): attempts per platform call on
+    #: network errors, HTTP 5xx and 429, the first pause between them (doubled each time), the
+    #: timeout of one attempt and the time after which a reply is given up and recorded as not
+    #: delivered in the conversation.
+    channel_send_attempts: int = 4
+    channel_send_backoff_seconds: float = 1.0
+    channel_send_timeout_seconds: float = 10.0
+    channel_send_deadline_seconds: float = 30.0
+    #: Messenger webhook updates handled at once in the background, and waiting at most per
+    #: channel; beyond that the webhook answers 503 and the platform delivers again later.
+    channel_workers: int = 8
+    channel_queue_limit: int = 500
     #: Messages of one conversation (or socket) handled at once; more are dropped with one
     #: "please wait" reply (bot/channels/limits.py). 0: no limit.
     max_in_flight_per_sender: int = 3
@@ -167,6 +187,16 @@ def load() -> Settings:
         facebook_page_access_token=os.environ.get("FACEBOOK_PAGE_ACCESS_TOKEN", "").strip(),
         facebook_api_version=os.environ.get("FACEBOOK_API_VERSION", "").strip().lstrip("v")
         or Settings.facebook_api_version,
+        telegram_api_url=os.environ.get("TELEGRAM_API_URL", "").strip().rstrip("/")
+        or Settings.telegram_api_url,
+        facebook_graph_url=os.environ.get("FACEBOOK_GRAPH_URL", "").strip().rstrip("/")
+        or Settings.facebook_graph_url,
+        channel_send_attempts=max(1, _int("CHANNEL_SEND_ATTEMPTS", 4)),
+        channel_send_backoff_seconds=_float("CHANNEL_SEND_BACKOFF_SECONDS", 1.0),
+        channel_send_timeout_seconds=_float("CHANNEL_SEND_TIMEOUT_SECONDS", 10.0),
+        channel_send_deadline_seconds=_float("CHANNEL_SEND_DEADLINE_SECONDS", 30.0),
+        channel_workers=max(1, _int("CHANNEL_WORKERS", 8)),
+        channel_queue_limit=max(1, _int("CHANNEL_QUEUE_LIMIT", 500)),
         max_in_flight_per_sender=_int("MAX_IN_FLIGHT_PER_SENDER", 3),
         max_messages_per_minute=_int("MAX_MESSAGES_PER_MINUTE", 30),
         socketio_session_secret=os.environ.get("SOCKETIO_SESSION_SECRET", "").strip(),

@@ -5,8 +5,9 @@ Rasa's channel only reads the legacy ``X-Hub-Signature`` header (SHA-1) and igno
 accepted), compares with ``==``, and answers 200 to a request with a bad signature. It handles
 only the first event of a batch, passes attachment URLs (a patient's photographed records) on as
 text, sends buttons as a template that allows at most three (more: buttons dropped), sends every
-paragraph as its own message without Messenger's 2000-character limit, and sends with blocking
-``requests`` calls on the server's event loop.
+paragraph as its own message without Messenger's 2000-character limit, sends with blocking
+``requests`` calls on the server's event loop, and handles the whole batch before it answers
+(50 events took 15 s; Meta delivers again when the answer is slow).
 
 This channel:
 
@@ -15,23 +16,27 @@ This channel:
 - keeps the ``GET`` verify-token handshake (constant-time comparison, 403 on a wrong token),
 - passes on every text message, quick reply and postback of a batch, cleaned like the other
   channels; echoes, receipts, reactions and attachments are dropped,
+- answers 200 at once and handles the events in the background (``bot/channels/delivery.py``):
+  a redelivered message (same ``mid``) is handled once, the patient's message and the replies
+  are saved before anything is sent, each Send API call is retried on network errors, 5xx and
+  429, and replies that still fail are recorded in the conversation for staff,
 - limits each sender to a few messages in flight and per minute (``bot/channels/limits.py``):
   the rest is dropped with one "please wait" reply,
 - sends buttons as quick replies (at most 13, titles cut to 20 characters, payloads over 1000
   bytes as a short token) and splits answers over 2000 characters at paragraph or line breaks,
-  with the blocking calls in a worker thread,
+  with aiohttp (Rasa's ``requests`` calls blocked the event loop),
 - is off (404, no network) unless ``FACEBOOK_VERIFY_TOKEN``, ``FACEBOOK_APP_SECRET`` and
   ``FACEBOOK_PAGE_ACCESS_TOKEN`` are set.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import logging
 from typing import Any, Awaitable, Callable, Dict, Iterator, List, Tuple
 
+import aiohttp
 from fbmessenger import MessengerClient
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.facebook import FacebookInput, MessengerBot
@@ -41,12 +46,12 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import settings
+from bot.channels.delivery import BackgroundHandler, Offer, PlatformError, RetryPolicy, with_retries
 from bot.channels.limits import VisitorLimits
 from bot.channels.messages import (
     BUTTONS_ONLY_TEXT,
     PayloadTokens,
     as_dict,
-    deliver,
     off_blueprint,
     shorten,
     split_text,
@@ -64,8 +69,6 @@ MAX_TEXT = 2000
 MAX_QUICK_REPLIES = 13
 MAX_QUICK_REPLY_TITLE = 20
 MAX_PAYLOAD_BYTES = 1000
-#: Seconds before a call to the Send API is given up (``requests`` has no default timeout).
-API_TIMEOUT = 30
 
 
 def signature_of(app_secret: str, body: bytes) -> str:
@@ -102,6 +105,21 @@ def string(value: object) -> str:
     return value if isinstance(value, str) else ""
 
 
+def event_id(event: Dict[str, Any]) -> str | None:
+    """The message id (``mid``) of a message or postback: the same when Meta delivers again."""
+    for part in ("message", "postback"):
+        mid = as_dict(event.get(part)).get("mid")
+        if isinstance(mid, str) and mid:
+            return mid
+    return None
+
+
+def error_code(body: object) -> object:
+    """The Graph API's error code in an error answer (never its message, which may quote)."""
+    code = as_dict(as_dict(body).get("error")).get("code")
+    return code if isinstance(code, int) else None
+
+
 def event_text(event: Dict[str, Any], payloads: PayloadTokens) -> Tuple[str, str] | None:
     """(sender id, text) of a text message, quick reply or postback; ``None`` for the rest."""
     sender_id = as_dict(event.get("sender")).get("id")
@@ -123,24 +141,58 @@ def event_text(event: Dict[str, Any], payloads: PayloadTokens) -> Tuple[str, str
 
 
 class SafeMessengerBot(MessengerBot):
-    """Sends answers within Messenger's limits, buttons as quick replies, off the event loop."""
+    """Sends answers within Messenger's limits, buttons as quick replies, with aiohttp, every
+    Send API call retried on network errors, 5xx and 429 (``bot/channels/delivery.py``)."""
 
-    def __init__(self, messenger_client: MessengerClient, payloads: PayloadTokens) -> None:
+    def __init__(
+        self,
+        messenger_client: MessengerClient,
+        payloads: PayloadTokens,
+        policy: RetryPolicy | None = None,
+    ) -> None:
         super().__init__(messenger_client)
         self.payloads = payloads
+        self.policy = policy or RetryPolicy.from_settings()
+        self._session: aiohttp.ClientSession | None = None
 
-    async def post(self, recipient_id: str, message: Dict[str, Any]) -> None:
-        """One Send API call, in a thread (``requests`` blocks); a refusal is logged by code."""
-        reply = await asyncio.to_thread(
-            self.messenger_client.send, message, recipient_id, "RESPONSE", timeout=API_TIMEOUT
-        )
-        error = reply.get("error") if isinstance(reply, dict) else None
-        if error:
-            logger.warning(
-                "facebook send refused: code %s type %s",
-                error.get("code") if isinstance(error, dict) else "?",
-                error.get("type") if isinstance(error, dict) else "?",
-            )
+    def session(self) -> aiohttp.ClientSession:
+        """One connection pool, made in the server's event loop on first use."""
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession()
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    async def post(self, recipient_id: str, message: Any) -> None:
+        """One Send API call (the body fbmessenger's ``send`` makes), retried."""
+        client = self.messenger_client
+        body = {
+            "messaging_type": "RESPONSE",
+            "notification_type": "REGULAR",
+            "recipient": {"id": recipient_id},
+            "message": message,
+        }
+
+        async def attempt(timeout: float) -> None:
+            async with self.session().post(
+                f"{client.graph_url}/me/messages",
+                params=client.auth_args,
+                json=body,
+                timeout=aiohttp.ClientTimeout(total=timeout),
+            ) as reply:
+                if reply.status < 300:
+                    return
+                try:
+                    answer = await reply.json(content_type=None)
+                except ValueError:
+                    answer = None
+                wait = reply.headers.get("Retry-After", "")
+                retry_after = float(wait) if wait.isdigit() else None
+                raise PlatformError(reply.status, retry_after, error_code(answer))
+
+        await with_retries(attempt, self.policy, "facebook send")
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         for part in split_text(text, MAX_TEXT):
@@ -161,6 +213,19 @@ class SafeMessengerBot(MessengerBot):
         if quick_replies:
             last["quick_replies"] = quick_replies
         await self.post(recipient_id, last)
+
+    async def send_elements(self, recipient_id: str, elements: Any, **kwargs: Any) -> None:
+        for element in elements:
+            if "buttons" in element:
+                self._add_postback_info(element["buttons"])
+        payload = {"template_type": "generic", "elements": elements}
+        await self.post(recipient_id, {"attachment": {"type": "template", "payload": payload}})
+
+    async def send_custom_json(self, recipient_id: str, json_message: Any, **kwargs: Any) -> None:
+        first = json_message[0] if isinstance(json_message, list) and json_message else json_message
+        if isinstance(first, dict) and isinstance(first.get("sender"), dict):
+            recipient_id = first.pop("sender").get("id", recipient_id)
+        await self.post(recipient_id, json_message)
 
     async def send_quick_replies(
         self, recipient_id: str, text: str, quick_replies: List[Dict[str, Any]], **kwargs: Any
@@ -203,8 +268,11 @@ class SecureFacebookInput(FacebookInput):
         config = settings.load()
         self.api_version = api_version or config.facebook_api_version
         self.max_message_chars = max_message_chars or config.max_message_chars
+        self.graph_url = config.facebook_graph_url
         self.payloads = PayloadTokens()
         self.limits = VisitorLimits.from_settings()
+        self.background = BackgroundHandler(self.name(), self.limits)
+        self._output: SafeMessengerBot | None = None
         missing = [
             name
             for name, value in (
@@ -242,19 +310,28 @@ class SecureFacebookInput(FacebookInput):
         )
 
     def get_output_channel(self) -> SafeMessengerBot | None:  # type: ignore[override]
-        """The Send API client (appsecret_proof on every call); ``None`` when off."""
+        """The Send API client (appsecret_proof on every call); ``None`` when off. One per
+        channel, so Rasa's HTTP API asking for it again opens no new connection pool."""
         if not self.enabled:
             return None
-        client = MessengerClient(
-            self.fb_access_token, app_secret=self.fb_secret, api_version=self.api_version
-        )
-        return SafeMessengerBot(client, self.payloads)
+        if self._output is None:
+            client = MessengerClient(
+                self.fb_access_token, app_secret=self.fb_secret, api_version=self.api_version
+            )
+            client.graph_url = f"{self.graph_url}/v{self.api_version}"
+            self._output = SafeMessengerBot(client, self.payloads)
+        return self._output
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         if not self.enabled:
             return off_blueprint(self.name())
         webhook = Blueprint("secure_facebook_webhook", __name__)
         output = self.get_output_channel()
+
+        @webhook.listener("before_server_stop")
+        async def stop(_app: Any, _loop: Any) -> None:
+            await self.background.close()  # lets the events already taken finish
+            await output.close()
 
         @webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -278,6 +355,7 @@ class SecureFacebookInput(FacebookInput):
             except InvalidUsage:
                 return response.json({"error": "the body must be JSON"}, status=400)
             metadata = self.get_metadata(request)
+            app = request.app
             for event in messaging_events(body):
                 found = event_text(event, self.payloads)
                 if found is None:
@@ -290,11 +368,15 @@ class SecureFacebookInput(FacebookInput):
                     input_channel=self.name(),
                     metadata=metadata,
                 )
-                await self.limits.run(
-                    [sender_id],
-                    lambda m=message: deliver(on_new_message, m, output),
-                    lambda text, to=sender_id: output.send_text_message(to, text),
+                offer = self.background.offer(
+                    event_id(event),
+                    message,
+                    lambda: getattr(app.ctx, "agent", None),
+                    on_new_message,
+                    output,
                 )
+                if offer is Offer.FULL:  # Meta delivers the batch again; taken events are skipped
+                    return response.json({"error": "busy"}, status=503)
             return response.text("EVENT_RECEIVED")
 
         return webhook

@@ -1,4 +1,6 @@
-"""What the messenger channels (Telegram, Facebook) share: size limits, button payloads, errors.
+"""What the messenger channels (Telegram, Facebook) share: size limits, button payloads.
+
+Delivery (background handling, retries, failure records) is in ``bot/channels/delivery.py``.
 
 Messenger platforms reject a message that is too long and a button payload that is too big,
 and each does it at its own limit. Rasa 3.6's channels send whatever the domain holds (and split
@@ -13,14 +15,11 @@ import base64
 import hashlib
 import logging
 from collections import OrderedDict
-from typing import Any, Awaitable, Callable, Dict, List
+from typing import Any, Dict, List
 
-from rasa.core.channels.channel import OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
-
-from bot.channels.text import SERVICE_ERROR_TEXT
 
 logger = logging.getLogger(__name__)
 
@@ -126,25 +125,3 @@ def off_blueprint(name: str) -> Blueprint:
     blueprint.add_route(off, "/", methods=["GET"])
     blueprint.add_route(off, "/webhook", methods=["GET", "POST"])
     return blueprint
-
-
-async def deliver(
-    on_new_message: Callable[[UserMessage], Awaitable[Any]],
-    message: UserMessage,
-    output: OutputChannel,
-) -> None:
-    """Hand ``message`` to Rasa; if that fails, tell the patient instead of going silent.
-
-    The webhook still answers 200 afterwards: the platforms would otherwise deliver the same
-    update again and again. Only the error's type is logged, never what the user wrote.
-    """
-    try:
-        await on_new_message(message)
-    except Exception as error:
-        logger.error("%s message failed: %s", message.input_channel, type(error).__name__)
-        try:
-            await output.send_text_message(message.sender_id, SERVICE_ERROR_TEXT)
-        except Exception as send_error:
-            logger.error(
-                "%s error notice failed: %s", message.input_channel, type(send_error).__name__
-            )

@@ -16,6 +16,10 @@ This channel:
   would share one conversation, and so each other's details); anything else gets 200 and is
   dropped, so Telegram does not retry it,
 - registers the webhook with the secret once the server runs, if ``TELEGRAM_WEBHOOK_URL`` is set,
+- answers 200 at once and handles the update in the background (``bot/channels/delivery.py``):
+  a redelivered ``update_id`` is handled once, the patient's message and the replies are saved
+  before anything is sent, each Bot API call is retried on network errors, 5xx and 429, and
+  replies that still fail are recorded in the conversation for staff,
 - limits each chat to a few messages in flight and per minute (``bot/channels/limits.py``):
   the rest is dropped with one "please wait" reply (and 200, so Telegram does not resend it),
 - cleans the text like the other channels, maps ``/start`` and ``/help`` to intents,
@@ -34,8 +38,10 @@ import re
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Dict, List
 
+import aiohttp
 from aiogram import Bot
-from aiogram.bot.api import check_token
+from aiogram.bot import api
+from aiogram.bot.api import TelegramAPIServer, check_token
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.exceptions import ValidationError
 from rasa.core.channels.channel import UserMessage
@@ -46,12 +52,12 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import settings
+from bot.channels.delivery import BackgroundHandler, Offer, PlatformError, RetryPolicy, with_retries
 from bot.channels.limits import VisitorLimits
 from bot.channels.messages import (
     BUTTONS_ONLY_TEXT,
     PayloadTokens,
     as_dict,
-    deliver,
     off_blueprint,
     split_text,
 )
@@ -72,8 +78,6 @@ MAX_CALLBACK_DATA_BYTES = 64
 ALLOWED_UPDATES = ["message", "callback_query"]
 #: Telegram's standard commands, as the intents the assistant has for them.
 COMMANDS = {"start": "/greet", "help": "/ask_help"}
-#: Seconds before a call to the Bot API is given up (aiohttp's default is five minutes).
-API_TIMEOUT = 30
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,8 @@ class Incoming:
     chat_id: str
     text: str
     callback_query_id: str | None = None
+    #: Telegram's ``update_id``: the same for a redelivery of the update.
+    update_id: str | None = None
 
 
 def private_chat_id(message: object) -> str | None:
@@ -117,10 +123,14 @@ def parse_update(update: object, payloads: PayloadTokens) -> Incoming | None:
     """The private text message or button press in a Telegram ``Update``; ``None`` otherwise."""
     if not isinstance(update, dict):
         return None
+    update_id = update.get("update_id")
+    update_id = str(update_id) if isinstance(update_id, int) else None
     message = update.get("message")
     if isinstance(message, dict) and isinstance(message.get("text"), str):
         chat_id = private_chat_id(message)
-        return Incoming(chat_id, command_as_intent(message["text"])) if chat_id else None
+        if chat_id is None:
+            return None
+        return Incoming(chat_id, command_as_intent(message["text"]), update_id=update_id)
     query = update.get("callback_query")
     if isinstance(query, dict) and isinstance(query.get("data"), str):
         message = query.get("message")
@@ -130,16 +140,51 @@ def parse_update(update: object, payloads: PayloadTokens) -> Incoming | None:
         data = query["data"]
         # An unknown token (the bot restarted since it sent the button): the title will do.
         text = payloads.decode(data) or button_title(message, data) or ""
-        return Incoming(chat_id, text, str(query.get("id", "")) or None)
+        return Incoming(chat_id, text, str(query.get("id", "")) or None, update_id)
     return None
 
 
-class SafeTelegramOutput(TelegramOutput):
-    """Sends answers within Telegram's limits, buttons as an inline keyboard."""
+def retry_after(body: str) -> float | None:
+    """``parameters.retry_after`` of a Bot API error answer (429: seconds to wait)."""
+    try:
+        value = as_dict(as_dict(json.loads(body)).get("parameters")).get("retry_after")
+    except ValueError:
+        return None
+    return float(value) if isinstance(value, (int, float)) else None
 
-    def __init__(self, access_token: str, payloads: PayloadTokens) -> None:
-        Bot.__init__(self, access_token, timeout=API_TIMEOUT)
+
+class SafeTelegramOutput(TelegramOutput):
+    """Sends answers within Telegram's limits, buttons as an inline keyboard, every Bot API
+    call retried on network errors, 5xx and 429 (``bot/channels/delivery.py``)."""
+
+    def __init__(
+        self,
+        access_token: str,
+        payloads: PayloadTokens,
+        api_url: str | None = None,
+        policy: RetryPolicy | None = None,
+    ) -> None:
+        server = TelegramAPIServer.from_base(api_url or settings.load().telegram_api_url)
+        Bot.__init__(self, access_token, server=server)
         self.payloads = payloads
+        self.policy = policy or RetryPolicy.from_settings()
+        self._token = access_token
+
+    async def request(self, method: str, data: Any = None, files: Any = None, **_: Any) -> Any:
+        """One Bot API call (aiogram's own has no retries and hides the HTTP status)."""
+        url = self.server.api_url(token=self._token, method=method)
+
+        async def attempt(timeout: float) -> Any:
+            form = api.compose_data(data, files)  # a form can be posted once only
+            async with self.session.post(
+                url, data=form, timeout=aiohttp.ClientTimeout(total=timeout)
+            ) as reply:
+                body = await reply.text()
+                if reply.status >= 300:  # retried on 5xx and 429 only (delivery.is_retryable)
+                    raise PlatformError(reply.status, retry_after(body))
+                return api.check_result(method, reply.content_type, reply.status, body)
+
+        return await with_retries(attempt, self.policy, f"telegram {method}")
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         for part in split_text(text, MAX_TEXT):
@@ -180,6 +225,7 @@ class SecureTelegramInput(TelegramInput):
         self.max_message_chars = max_message_chars or settings.load().max_message_chars
         self.payloads = PayloadTokens()
         self.limits = VisitorLimits.from_settings()
+        self.background = BackgroundHandler(self.name(), self.limits)
         self.enabled = self._check_settings()
         self._output: SafeTelegramOutput | None = None
         self._webhook_task: asyncio.Task | None = None
@@ -265,6 +311,7 @@ class SecureTelegramInput(TelegramInput):
 
         @webhook.listener("before_server_stop")
         async def stop(_app: Sanic, _loop: Any) -> None:
+            await self.background.close()  # lets the updates already taken finish
             await output.session.close()
 
         @webhook.route("/", methods=["GET"])
@@ -282,11 +329,11 @@ class SecureTelegramInput(TelegramInput):
             incoming = parse_update(update, self.payloads)
             if incoming is None:
                 return response.json({"status": "ignored"})
-            if incoming.callback_query_id:  # stops the spinner on the pressed button
-                try:
-                    await output.answer_callback_query(incoming.callback_query_id)
-                except Exception as error:
-                    logger.warning("telegram answerCallbackQuery failed: %s", type(error).__name__)
+            query_id = incoming.callback_query_id
+
+            async def stop_spinner() -> None:  # on the pressed button
+                await output.answer_callback_query(query_id)
+
             message = UserMessage(
                 clean_user_text(incoming.text, self.max_message_chars),
                 output,
@@ -294,11 +341,17 @@ class SecureTelegramInput(TelegramInput):
                 input_channel=self.name(),
                 metadata=self.get_metadata(request),
             )
-            await self.limits.run(
-                [incoming.chat_id],
-                lambda: deliver(on_new_message, message, output),
-                lambda text: output.send_text_message(incoming.chat_id, text),
+            app = request.app
+            offer = self.background.offer(
+                incoming.update_id,
+                message,
+                lambda: getattr(app.ctx, "agent", None),
+                on_new_message,
+                output,
+                before=stop_spinner if query_id else None,
             )
+            if offer is Offer.FULL:  # Telegram delivers it again later
+                return response.json({"error": "busy"}, status=503)
             return response.json({"status": "ok"})
 
         return webhook

@@ -13,6 +13,14 @@ def sanic_test_mode(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(Sanic, "test_mode", True)
 
 
+@pytest.fixture(autouse=True)
+def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Retries as the defaults do them, but in milliseconds instead of seconds."""
+    monkeypatch.setenv("CHANNEL_SEND_BACKOFF_SECONDS", "0.01")
+    monkeypatch.setenv("CHANNEL_SEND_TIMEOUT_SECONDS", "3")
+    monkeypatch.setenv("CHANNEL_SEND_DEADLINE_SECONDS", "6")
+
+
 @pytest.fixture
 def agent() -> FakeAgent:
     return FakeAgent()

@@ -1,28 +1,28 @@
-"""The Facebook Messenger channel, offline: signed Page webhooks in, Send API calls intercepted.
-
-fbmessenger sends with blocking ``requests``; the ``responses`` library answers those calls.
-"""
+"""The Facebook Messenger channel, offline: signed Page webhooks in, Send API calls to a fake
+Graph API on localhost."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import json
 import logging
-import re
 from pathlib import Path
-from typing import Any, Dict, Iterator, List
-from urllib.parse import parse_qs, urlparse
+from typing import Any, AsyncIterator, Dict, List
 
 import pytest
-import responses
 from channel_harness import (
     BUTTONS,
     BUTTONS_QUESTION,
     LONG_REPLY,
     MANY_BUTTONS,
+    Answer,
+    Call,
     FakeAgent,
+    FakePlatform,
     serve,
+    settle,
 )
 from rasa.core.run import create_http_input_channels
 from rasa.shared.utils.io import read_config_file
@@ -39,7 +39,8 @@ PAGE_TOKEN = "EAAGofflinePageAccessToken"
 PAGE_ID = "104112345678901"
 PSID = "6254123456789012"
 WEBHOOK = "/webhooks/facebook/webhook"
-SEND_API = re.compile(r"^https://graph\.facebook\.com/v23\.0/me/messages")
+SEND_PATH = "/v23.0/me/messages"
+MIDS = itertools.count(1)
 
 
 def sign(body: bytes, secret: str = APP_SECRET, method: str = "sha256") -> str:
@@ -62,16 +63,16 @@ def event(sender: str = PSID, **content: Any) -> Dict[str, Any]:
 
 
 def text_event(text: str, sender: str = PSID) -> Dict[str, Any]:
-    return event(sender, message={"mid": "m_AG5Hz2Uq7tuwNEhXfYYKj8mJEM", "text": text})
+    return event(sender, message={"mid": f"m_AG5Hz2Uq7tuwNEhX{next(MIDS)}", "text": text})
 
 
 def quick_reply_event(title: str, payload: str) -> Dict[str, Any]:
-    message = {"mid": "m_quick", "text": title, "quick_reply": {"payload": payload}}
+    message = {"mid": f"m_quick{next(MIDS)}", "text": title, "quick_reply": {"payload": payload}}
     return event(message=message)
 
 
 def postback_event(title: str, payload: str) -> Dict[str, Any]:
-    return event(postback={"mid": "m_postback", "title": title, "payload": payload})
+    return event(postback={"mid": f"m_postback{next(MIDS)}", "title": title, "payload": payload})
 
 
 NOT_FOR_THE_ASSISTANT = {
@@ -98,30 +99,41 @@ NOT_FOR_THE_ASSISTANT = {
 
 
 class SendApi:
-    """The Send API calls that reached ``responses``: message bodies and URL parameters."""
+    """The Send API calls that reached the fake Graph API: message bodies and URL parameters."""
 
-    def __init__(self, mock: responses.RequestsMock) -> None:
-        self.mock = mock
+    def __init__(self, platform: FakePlatform) -> None:
+        self.platform = platform
+
+    @staticmethod
+    def answer(call: Call) -> Answer:
+        assert call.path == SEND_PATH
+        return 200, {"recipient_id": call.json["recipient"]["id"], "message_id": "m_sent"}, {}
+
+    @property
+    def calls(self) -> List[Call]:
+        return self.platform.calls
 
     def bodies(self) -> List[Dict[str, Any]]:
-        return [json.loads(call.request.body) for call in self.mock.calls]
+        return [call.json for call in self.calls]
 
     def messages(self) -> List[Dict[str, Any]]:
         return [body["message"] for body in self.bodies()]
 
     def params(self, index: int) -> Dict[str, List[str]]:
-        return parse_qs(urlparse(self.mock.calls[index].request.url).query)
+        return {name: [value] for name, value in self.calls[index].query.items()}
 
 
 @pytest.fixture
-def send_api() -> Iterator[SendApi]:
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        mock.add(responses.POST, SEND_API, json={"recipient_id": PSID, "message_id": "m_sent"})
-        yield SendApi(mock)
+async def send_api(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[SendApi]:
+    async with FakePlatform(SendApi.answer) as platform:
+        monkeypatch.setenv("FACEBOOK_GRAPH_URL", platform.url)
+        yield SendApi(platform)
 
 
 @pytest.fixture
-def env(no_channel_env: None, monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+def env(
+    no_channel_env: None, monkeypatch: pytest.MonkeyPatch, send_api: SendApi
+) -> pytest.MonkeyPatch:
     monkeypatch.setenv("FACEBOOK_VERIFY_TOKEN", VERIFY_TOKEN)
     monkeypatch.setenv("FACEBOOK_APP_SECRET", APP_SECRET)
     monkeypatch.setenv("FACEBOOK_PAGE_ACCESS_TOKEN", PAGE_TOKEN)
@@ -173,7 +185,7 @@ async def test_a_delivery_without_a_valid_sha256_signature_is_refused(
         reply = await post(client, BODY, headers=headers)
     assert reply.status_code == 403
     assert agent.messages == []
-    assert not send_api.mock.calls
+    assert not send_api.calls
 
 
 async def test_a_signed_text_message_reaches_rasa_and_buttons_become_quick_replies(
@@ -234,7 +246,7 @@ async def test_events_other_than_text_are_acknowledged_and_dropped(
         reply = await post(client, delivery(NOT_FOR_THE_ASSISTANT[kind]))
     assert reply.status_code == 200
     assert agent.messages == []
-    assert not send_api.mock.calls
+    assert not send_api.calls
 
 
 @pytest.mark.parametrize(
@@ -253,7 +265,7 @@ async def test_other_objects_and_odd_shapes_are_dropped(
         reply = await post(client, body)
         not_json = await post(client, b"{not json")
     assert (reply.status_code, not_json.status_code) == (200, 400)
-    assert agent.messages == [] and not send_api.mock.calls
+    assert agent.messages == [] and not send_api.calls
 
 
 async def test_at_most_13_quick_replies_and_a_payload_over_1000_bytes_comes_back_whole(
@@ -261,6 +273,7 @@ async def test_at_most_13_quick_replies_and_a_payload_over_1000_bytes_comes_back
 ) -> None:
     async with serve(channel, agent) as client:
         await post(client, delivery(text_event("many buttons please")))
+        await settle(channel)
         [message] = send_api.messages()
         replies = message["quick_replies"]
         token = replies[0]["payload"]
@@ -343,7 +356,7 @@ async def test_the_verify_token_handshake(
     assert reply.status_code == status
     if text is not None:
         assert reply.text == text
-    assert agent.messages == [] and not send_api.mock.calls
+    assert agent.messages == [] and not send_api.calls
 
 
 @pytest.mark.parametrize(
@@ -373,7 +386,7 @@ async def test_without_its_settings_the_channel_is_off_and_silent(
             await client.get("/webhooks/facebook/"),
         ]
     assert [reply.status_code for reply in replies] == [404, 404, 404]
-    assert agent.messages == [] and not send_api.mock.calls
+    assert agent.messages == [] and not send_api.calls
 
 
 def test_credentials_yml_lists_the_channel_and_loads_it_from_the_environment(
@@ -408,5 +421,6 @@ async def test_a_sender_over_its_message_limit_gets_one_please_wait_and_is_dropp
         second = await post(client, delivery(text_event("one more")))
     assert (first.status_code, second.status_code) == (200, 200)
     assert [m.text for m in agent.messages] == ["question 0", "question 1"]
-    texts = [message.get("text") for message in send_api.messages()]
-    assert texts == [BUTTONS_QUESTION, BUTTONS_QUESTION, PLEASE_WAIT_TEXT]
+    # The notice goes out at once, beside the answers still being worked on (its own queue).
+    texts = sorted(message.get("text") for message in send_api.messages())
+    assert texts == sorted([BUTTONS_QUESTION, BUTTONS_QUESTION, PLEASE_WAIT_TEXT])

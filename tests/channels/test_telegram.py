@@ -1,22 +1,25 @@
-"""The Telegram channel, offline: real Update payloads in, Bot API calls intercepted (aiohttp)."""
+"""The Telegram channel, offline: real Update payloads in, Bot API calls to a fake on localhost."""
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
-import re
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Tuple
+from typing import Any, AsyncIterator, Dict, List, Tuple
 
 import pytest
-from aioresponses import CallbackResult, aioresponses
 from channel_harness import (
     BUTTONS,
     BUTTONS_QUESTION,
     LONG_REPLY,
+    Answer,
+    Call,
     FakeAgent,
+    FakePlatform,
     serve,
+    settle,
 )
 from rasa.core.run import create_http_input_channels
 
@@ -29,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "123456789:AAHoffline-test-token_not-real"
 SECRET = "offline-Secret_token-42"
 WEBHOOK = "/webhooks/telegram/webhook"
-API_URL = re.compile(r"^https://api\.telegram\.org/bot123456789:[^/]+/(\w+)$")
+UPDATE_IDS = itertools.count(815000001)
 USER = {
     "id": 1111111,
     "is_bot": False,
@@ -50,22 +53,24 @@ BOT_USER = {"id": 123456789, "is_bot": True, "first_name": "MIBG", "username": "
 
 
 class TelegramApi:
-    """Answers every Bot API call like Telegram does and records (method, form fields) in order."""
+    """Answers every Bot API call like Telegram does (a real server on localhost)."""
 
-    def __init__(self, mock: aioresponses) -> None:
-        self.calls: List[Tuple[str, Dict[str, str]]] = []
-        mock.post(API_URL, callback=self._answer, repeat=True)
+    def __init__(self, platform: FakePlatform) -> None:
+        self.platform = platform
 
-    def _answer(self, url: Any, **kwargs: Any) -> CallbackResult:
-        method = API_URL.match(str(url)).group(1)
-        # aiogram posts form data; aiohttp keeps the fields as (options, headers, value).
-        fields = {options["name"]: value for options, _, value in kwargs["data"]._fields}
-        self.calls.append((method, fields))
+    @staticmethod
+    def answer(call: Call) -> Answer:
+        assert call.path.startswith(f"/bot{TOKEN}/"), "the bot token is part of the path"
         result: Any = True
-        if method == "sendMessage":
-            chat = {"id": int(fields["chat_id"]), "type": "private"}
-            result = {"message_id": 1, "date": 0, "chat": chat, "text": fields["text"]}
-        return CallbackResult(payload={"ok": True, "result": result})
+        if call.path.endswith("/sendMessage"):
+            chat = {"id": int(call.fields["chat_id"]), "type": "private"}
+            result = {"message_id": 1, "date": 0, "chat": chat, "text": call.fields["text"]}
+        return 200, {"ok": True, "result": result}, {}
+
+    @property
+    def calls(self) -> List[Tuple[str, Dict[str, str]]]:
+        """(method, form fields) of every call, in order."""
+        return [(call.path.rsplit("/", 1)[1], call.fields) for call in self.platform.calls]
 
     def sent(self) -> List[Dict[str, Any]]:
         """The sendMessage calls, reply_markup parsed."""
@@ -84,7 +89,7 @@ def text_update(text: str, chat: Dict[str, Any] | None = None) -> Dict[str, Any]
         "date": 1764000000,
         "text": text,
     }
-    return {"update_id": 815000001, "message": message}
+    return {"update_id": next(UPDATE_IDS), "message": message}
 
 
 def button_update(data: str, keyboard: List[List[Dict[str, str]]]) -> Dict[str, Any]:
@@ -103,7 +108,7 @@ def button_update(data: str, keyboard: List[List[Dict[str, str]]]) -> Dict[str, 
         "chat_instance": "-8412375120971",
         "data": data,
     }
-    return {"update_id": 815000002, "callback_query": query}
+    return {"update_id": next(UPDATE_IDS), "callback_query": query}
 
 
 NOT_FOR_THE_ASSISTANT = {
@@ -154,13 +159,16 @@ NOT_FOR_THE_ASSISTANT = {
 
 
 @pytest.fixture
-def telegram_api() -> Iterator[TelegramApi]:
-    with aioresponses() as mock:
-        yield TelegramApi(mock)
+async def telegram_api(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[TelegramApi]:
+    async with FakePlatform(TelegramApi.answer) as platform:
+        monkeypatch.setenv("TELEGRAM_API_URL", platform.url)
+        yield TelegramApi(platform)
 
 
 @pytest.fixture
-def env(no_channel_env: None, monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+def env(
+    no_channel_env: None, monkeypatch: pytest.MonkeyPatch, telegram_api: TelegramApi
+) -> pytest.MonkeyPatch:
     monkeypatch.setenv("TELEGRAM_TOKEN", TOKEN)
     monkeypatch.setenv("TELEGRAM_SECRET_TOKEN", SECRET)
     return monkeypatch
@@ -248,6 +256,7 @@ async def test_a_payload_over_64_bytes_comes_back_whole_or_as_its_title_after_a_
     channel = SecureTelegramInput.from_credentials(None)
     async with serve(channel, agent) as client:
         await post(client, text_update("which tumours?"))
+        await settle(channel)
         keyboard = telegram_api.sent()[0]["reply_markup"]["inline_keyboard"]
         token = keyboard[2][0]["callback_data"]
         await post(client, button_update(token, keyboard))

@@ -21,7 +21,13 @@ from bot.db.staff_models import ConversationReview, ConversationSummary, ReviewS
 from bot.web.staff.config import NOT_TOPICS
 from bot.web.staff.filters import ConversationFilters, day_bounds, like_pattern
 from bot.web.staff.tracker import Event, events_of
-from bot.web.staff.turns import UserTurn, read_user_turn
+from bot.web.staff.turns import (
+    DeliveryFailure,
+    UserTurn,
+    read_delivery_failure,
+    read_user_turn,
+    undelivered_stamps,
+)
 
 Summary = ConversationSummary
 Review = ConversationReview
@@ -205,6 +211,8 @@ class BotMessage:
     buttons: List[str]
     response: str | None
     kind: str = "bot"
+    #: The messenger platform never took it (``turns.DeliveryFailure``).
+    undelivered: bool = False
 
 
 @dataclass
@@ -249,6 +257,9 @@ class Transcript:
                 )
             elif isinstance(item, BotMessage):
                 entry.update(text=item.text, buttons=item.buttons, response=item.response)
+                entry.update(undelivered=item.undelivered)
+            elif isinstance(item, DeliveryFailure):
+                entry.update(item.as_json())
             else:
                 entry.update(number=item.number)
             result.append(entry)
@@ -266,6 +277,7 @@ def build_transcript(events: Sequence[Event], threshold: float) -> List[Any]:
     current: UserMessage | None = None
     session_users = 0
     sessions = 0
+    undelivered = undelivered_stamps(events)
     for event in events:
         at = epoch_to_datetime(event.timestamp or 0.0)
         if event.starts_session and (sessions == 0 or session_users):
@@ -290,8 +302,11 @@ def build_transcript(events: Sequence[Event], threshold: float) -> List[Any]:
                     text=data.get("text") or "",
                     buttons=[str(b.get("title", "")) for b in buttons if isinstance(b, dict)],
                     response=meta.get("utter_action") if isinstance(meta, dict) else None,
+                    undelivered=event.timestamp in undelivered,
                 )
             )
+        elif (failure := read_delivery_failure(event, at)) is not None:
+            items.append(failure)
         elif current is not None and event.type_name == "action":
             if event.action_name and event.action_name != "action_listen":
                 current.actions.append(event.action_name)
