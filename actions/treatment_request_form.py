@@ -39,6 +39,7 @@ from actions import consent, form_fields
 from actions.answers import QUESTION_INTENTS
 from actions.consent import Answer
 from bot.content.tumours import GROUPS, TUMOURS
+from bot.i18n import locales
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +84,11 @@ FIELD_KEYWORDS: Dict[str, tuple] = {
     "diagnosis": ("diagnosis", "tumour", "tumor", "disease", "cancer"),
     "destination": ("destination", "germany", "where to be treated"),
     "message": ("message", "note", "comment"),
+}
+#: The same in our other languages (bot/locales/*/vocabulary.yml, ``form_fields``).
+FIELD_KEYWORDS = {
+    name: (*words, *locales.phrases_by_key("form_fields").get(name, []))
+    for name, words in FIELD_KEYWORDS.items()
 }
 
 
@@ -433,7 +439,7 @@ def _field_named(turn: Turn) -> Optional[str]:
         return value
     text = f"{value} {turn.text}".lower()
     for name, keywords in FIELD_KEYWORDS.items():
-        if any(re.search(rf"\b{re.escape(word)}\b", text) for word in keywords):
+        if any(re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text) for word in keywords):
             return name
     return None
 

@@ -62,6 +62,7 @@ from bot.channels.messages import (
     split_text,
 )
 from bot.channels.text import clean_user_text
+from bot.i18n.hint import channel_metadata
 
 logger = logging.getLogger(__name__)
 # aiogram logs every request and response body (the patient's words) at DEBUG level, which
@@ -89,6 +90,14 @@ class Incoming:
     callback_query_id: str | None = None
     #: Telegram's ``update_id``: the same for a redelivery of the update.
     update_id: str | None = None
+    #: The user's app language (``from.language_code``, "de", "ru-RU"), a hint for ours.
+    language_code: str | None = None
+
+
+def language_code(sender: object) -> str | None:
+    """``from.language_code`` of a message or button press, if it is a short string."""
+    code = sender.get("language_code") if isinstance(sender, dict) else None
+    return code if isinstance(code, str) and len(code) <= 16 else None
 
 
 def private_chat_id(message: object) -> str | None:
@@ -130,7 +139,12 @@ def parse_update(update: object, payloads: PayloadTokens) -> Incoming | None:
         chat_id = private_chat_id(message)
         if chat_id is None:
             return None
-        return Incoming(chat_id, command_as_intent(message["text"]), update_id=update_id)
+        return Incoming(
+            chat_id,
+            command_as_intent(message["text"]),
+            update_id=update_id,
+            language_code=language_code(message.get("from")),
+        )
     query = update.get("callback_query")
     if isinstance(query, dict) and isinstance(query.get("data"), str):
         message = query.get("message")
@@ -140,7 +154,13 @@ def parse_update(update: object, payloads: PayloadTokens) -> Incoming | None:
         data = query["data"]
         # An unknown token (the bot restarted since it sent the button): the title will do.
         text = payloads.decode(data) or button_title(message, data) or ""
-        return Incoming(chat_id, text, str(query.get("id", "")) or None, update_id)
+        return Incoming(
+            chat_id,
+            text,
+            str(query.get("id", "")) or None,
+            update_id,
+            language_code(query.get("from")),
+        )
     return None
 
 
@@ -339,7 +359,7 @@ class SecureTelegramInput(TelegramInput):
                 output,
                 incoming.chat_id,
                 input_channel=self.name(),
-                metadata=self.get_metadata(request),
+                metadata=channel_metadata({"language": incoming.language_code}),
             )
             app = request.app
             offer = self.background.offer(

@@ -1,0 +1,124 @@
+"""Which language a conversation speaks: detection, channel hints, the slot and the fallbacks
+(bot/i18n)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any, Dict, Optional
+
+import pytest
+
+from bot.channels.messages import PayloadTokens
+from bot.channels.telegram import parse_update
+from bot.i18n import detect, hint, locales
+from bot.i18n.conversation import conversation_language
+
+
+class FakeTracker:
+    def __init__(self, **slots: Any) -> None:
+        self.slots = slots
+
+    def get_slot(self, name: str) -> Any:
+        return self.slots.get(name)
+
+
+@pytest.fixture(scope="module")
+def classifier() -> Any:
+    return detect.train_classifier(*detect.labelled_examples())
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("Hat die Behandlung Nebenwirkungen?", "de"),
+        ("wie lange dauert die behandlung", "de"),
+        ("Mein Mann hat Atemnot und Schmerzen in der Brust", "de"),
+        ("у меня сильная боль в груди", "ru"),
+        ("какие побочные эффекты у терапии", "ru"),
+        ("what are the side effects of mibg", "en"),
+        ("my dad has a pheochromocytoma, what are his chances", "en"),
+    ],
+)
+def test_the_language_of_a_message(classifier: Any, text: str, expected: str) -> None:
+    assert detect.detect(text, classifier) == expected
+
+
+@pytest.mark.parametrize("text", ["ok", "MIBG?", "danke", "да", "pheo", "/affirm", ""])
+def test_short_messages_keep_the_conversations_language(classifier: Any, text: str) -> None:
+    assert detect.detect(text, classifier) is None
+
+
+@pytest.mark.parametrize(
+    "text,intent,expected",
+    [
+        ("auf deutsch bitte", None, "de"),  # the language's own switch phrase always decides
+        ("по-русски пожалуйста", None, "ru"),
+        ("English please", "switch_language", "en"),
+        ("bitte auf Englisch", "switch_language", "en"),  # German words, English wanted
+        ("german please", "switch_language", "de"),
+    ],
+)
+def test_a_switch_request_names_the_language(
+    classifier: Any, text: str, intent: Optional[str], expected: str
+) -> None:
+    assert detect.detect(text, classifier, intent) == expected
+
+
+def test_a_country_is_not_a_language_request() -> None:
+    assert detect.requested_language("treatment in germany") is None
+    assert detect.requested_language("behandlung in deutschland") is None
+
+
+@pytest.mark.parametrize(
+    "given,expected",
+    [("de-AT", "de"), ("RU", "ru"), ("ru_RU", "ru"), ("fr", "en"), (None, "en"), (5, "en")],
+)
+def test_browser_and_messenger_codes_are_normalised(given: Any, expected: str) -> None:
+    assert locales.normalise(given) == expected
+
+
+def test_only_a_known_language_from_a_client_is_kept() -> None:
+    assert hint.channel_metadata({"language": "de-DE"}) == {"language": "de"}
+    assert hint.channel_metadata({"language": "fr"}) is None
+    assert hint.channel_metadata({"language": "x" * 100}) is None
+    assert hint.channel_metadata({"name": "Anna", "language": "ru"}) == {"language": "ru"}
+    assert hint.channel_metadata("de") is None
+
+
+def test_the_first_message_names_the_first_replys_language() -> None:
+    message = SimpleNamespace(text="Wie lange dauert die Behandlung?", metadata=None)
+    hint.annotate(message)
+    assert message.metadata == {hint.DETECTED_KEY: "de"}
+    payload = SimpleNamespace(text="/greet", metadata=None)
+    hint.annotate(payload)
+    assert payload.metadata is None
+
+
+@pytest.mark.parametrize(
+    "slots,expected",
+    [
+        ({"language": "ru"}, "ru"),
+        ({"language": "xx"}, "en"),
+        ({"session_started_metadata": {"language": "de"}}, "de"),
+        # What the message says beats what the page or the app is set to.
+        ({"session_started_metadata": {"language": "de", "language_detected": "ru"}}, "ru"),
+        ({"language": "en", "session_started_metadata": {"language": "de"}}, "en"),
+        ({}, "en"),
+    ],
+)
+def test_the_conversations_language(slots: Dict[str, Any], expected: str) -> None:
+    assert conversation_language(FakeTracker(**slots)) == expected
+
+
+def test_telegram_passes_the_users_app_language() -> None:
+    update = {
+        "update_id": 7,
+        "message": {
+            "text": "Hallo",
+            "chat": {"id": 42, "type": "private"},
+            "from": {"id": 42, "language_code": "de-DE"},
+        },
+    }
+    incoming = parse_update(update, PayloadTokens())
+    assert incoming is not None and incoming.language_code == "de-DE"
+    assert hint.channel_metadata({"language": incoming.language_code}) == {"language": "de"}
