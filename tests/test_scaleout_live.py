@@ -48,6 +48,9 @@ CONVERSATIONS = 40
 PORT_RANGE = os.environ.get("SCALEOUT_TEST_PORTS", "7300-7399")
 #: How long a dead server's conversation locks block a retry (Rasa's default is 60 s).
 LOCK_LIFETIME = "10"
+#: Workers of server A (the one killed). Keep 1 for the socket.io test: long-polling cannot
+#: follow a session across the workers of one server.
+WORKERS_A = os.environ.get("SCALEOUT_WORKERS_A", "1")
 
 
 def free_ports(count: int) -> List[int]:
@@ -174,7 +177,7 @@ def cluster() -> Iterator[Cluster]:
     result = Cluster(f"http://127.0.0.1:{nginx_port}", env, workdir)
     # Each "machine": a Rasa server and its own action server. One worker each: socket.io
     # long-polling cannot follow a session across the workers of one server (docs/deploy.md).
-    machines = {"a": (rasa_a, actions_a, "1"), "b": (rasa_b, actions_b, "1")}
+    machines = {"a": (rasa_a, actions_a, WORKERS_A), "b": (rasa_b, actions_b, "1")}
     try:
         for machine, (rasa_port, action_port, workers) in machines.items():
             own = {**env, "RASA_PORT": str(rasa_port), "ACTION_PORT": str(action_port)}
@@ -203,7 +206,8 @@ def cluster() -> Iterator[Cluster]:
             stop(process)
         drop_database(admin, name)
         forget_locks(prefix)
-        shutil.rmtree(workdir, ignore_errors=True)
+        if not os.environ.get("SCALEOUT_KEEP_LOGS"):
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 def rasa_logs(cluster: Cluster) -> str:
