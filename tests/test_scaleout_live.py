@@ -122,6 +122,21 @@ def drop_database(admin: sqlalchemy.engine.Engine, name: str) -> None:
     admin.dispose()
 
 
+def lock_of(prefix: str, conversation: str) -> str:
+    """The conversation's Redis lock as Rasa stores it, ticket expiries relative to now."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        raw = client.get(f"{prefix}:lock:{conversation}")
+    finally:
+        client.close()
+    if raw is None:
+        return "no lock"
+    tickets = [json.loads(t) for t in json.loads(raw).get("tickets", [])]
+    return ", ".join(f"#{t['number']} +{t['expires'] - time.time():.1f}s" for t in tickets)
+
+
 def forget_locks(prefix: str) -> None:
     import redis
 
@@ -250,8 +265,9 @@ class Outcome:
 class Client:
     """Sends each conversation's messages through nginx; retries a message once on no answer."""
 
-    def __init__(self, url: str, total: int, on_half: threading.Event) -> None:
+    def __init__(self, url: str, total: int, on_half: threading.Event, prefix: str = "") -> None:
         self.url = url + "/webhooks/rest/webhook"
+        self.prefix = prefix
         self.answered = 0
         self.total = total
         self.on_half = on_half
@@ -275,6 +291,8 @@ class Client:
                 outcome.retries += 1
                 outcome.notes.append(f"turn {turn} at {time.monotonic():.1f}: {error}")
                 time.sleep(0.5)
+                if self.prefix:  # for the failure message: who holds the conversation
+                    outcome.notes.append(f"lock: {lock_of(self.prefix, f'rest:{sender}')}")
                 try:
                     messages = self.post(sender, text, message_id)
                 except (urllib.error.URLError, OSError) as error:
@@ -310,7 +328,9 @@ def stored_requests(url: str) -> Dict[str, int]:
 
 def test_forty_conversations_survive_a_killed_server(cluster: Cluster) -> None:
     half = threading.Event()
-    client = Client(cluster.nginx_url, CONVERSATIONS * len(SCRIPT), half)
+    client = Client(
+        cluster.nginx_url, CONVERSATIONS * len(SCRIPT), half, cluster.env["LOCK_STORE_PREFIX"]
+    )
     senders = [f"scale-{uuid.uuid4().hex[:10]}" for _ in range(CONVERSATIONS)]
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=CONVERSATIONS) as pool:
