@@ -17,6 +17,11 @@ balancer must keep sessions sticky (the widget connects by websocket first; docs
 values that are not strings of at most ``MAX_ENTITY_CHARS`` characters (``/inform{"tumour":
 {"a": 1}}``, ``[1, 2, 3]``, a number) are dropped before Rasa fills slots from them, so they
 never reach the action server or a stored request.
+
+Several servers on one database (docs/deploy.md): ``create_tracker_tables`` makes Rasa's events
+table once before the workers fork; ``replay_retries`` answers a REST message sent again with
+the same ``message_id`` from the stored turn; ``nginx_config`` writes the balancer's config
+from ``deploy/nginx/nginx.conf.template``.
 """
 
 from __future__ import annotations
