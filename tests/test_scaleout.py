@@ -161,6 +161,7 @@ def test_serve_rasa_creates_the_tracker_table_before_rasa_starts_its_workers(
     import rasa.__main__
 
     from bot import cli, settings, speedups
+    from bot.i18n import hint
     from bot.privacy import tracker_hook
 
     monkeypatch.setattr(os, "environ", {**os.environ, "TRACKER_DATABASE_URL": postgres_url})
@@ -170,6 +171,7 @@ def test_serve_rasa_creates_the_tracker_table_before_rasa_starts_its_workers(
         (serving, "guard_entities"),
         (serving, "replay_retries"),
         (tracker_hook, "install"),
+        (hint, "install"),
     ]:
         monkeypatch.setattr(module, name, lambda *args: None)
     seen = []
