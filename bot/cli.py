@@ -10,6 +10,7 @@
 - ``serve-web``: start the web app (demo page, staff console) with uvicorn.
 - ``rasa ...``: Rasa's own command line (``train``, ``test``), with telemetry off.
 - ``wait-ready``: wait until all servers answer, then print the URLs (used by ``make run``).
+- ``nginx-config``: write an nginx config that balances several Rasa servers (docs/deploy.md).
 """
 
 from __future__ import annotations
@@ -103,6 +104,17 @@ def build_parser() -> argparse.ArgumentParser:
     ready.add_argument("--timeout", type=float, default=300.0)
     ready.add_argument("--exit", action="store_true", help="exit once ready (default: stay)")
     ready.set_defaults(handler=cmd_wait_ready)
+
+    nginx = commands.add_parser(
+        "nginx-config", help="write an nginx config for several Rasa servers (docs/deploy.md)"
+    )
+    nginx.add_argument("--listen", default="127.0.0.1:8080", help="host:port nginx listens on")
+    nginx.add_argument(
+        "--rasa", action="append", required=True, metavar="HOST:PORT", help="a Rasa server (repeat)"
+    )
+    nginx.add_argument("--dir", default=None, help="pid, logs, temp files (default: var/nginx)")
+    nginx.add_argument("--sticky-key", default="$remote_addr", help="socket.io stickiness key")
+    nginx.set_defaults(handler=cmd_nginx_config)
     return parser
 
 
@@ -231,6 +243,9 @@ def cmd_serve_rasa(args: argparse.Namespace) -> int:
     from bot.i18n import hint
 
     hint.install()  # the first reply's language, before the NLU sees the message
+    serving.replay_retries()  # a client's retry (same message_id) is not handled twice
+    # Once, before the workers fork: they would race to create it (UniqueViolation on PostgreSQL).
+    serving.create_tracker_tables(env["TRACKER_DATABASE_URL"])
     from bot.privacy import tracker_hook
 
     tracker_hook.install()  # a patient's erasure from the chat leaves no events (not a speed-up)
@@ -276,6 +291,21 @@ def cmd_rasa(rasa_args: List[str]) -> int:
         rasa_main()
     except SystemExit as done:
         return done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+    return 0
+
+
+def cmd_nginx_config(args: argparse.Namespace) -> int:
+    runtime_dir = Path(args.dir) if args.dir else settings.VAR_DIR / "nginx"
+    try:
+        config = serving.nginx_config(args.listen, args.rasa, runtime_dir, args.sticky_key)
+    except serving.ServingError as error:
+        print(f"nginx-config: {error}", file=sys.stderr)
+        return 2
+    path = serving.write_nginx_config(config, runtime_dir)
+    root = runtime_dir.resolve()
+    print(
+        f"wrote {path}; start it with:\n  nginx -p {root} -e {root}/error.log -c {path.resolve()}"
+    )
     return 0
 
 

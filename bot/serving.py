@@ -17,6 +17,11 @@ balancer must keep sessions sticky (the widget connects by websocket first; docs
 values that are not strings of at most ``MAX_ENTITY_CHARS`` characters (``/inform{"tumour":
 {"a": 1}}``, ``[1, 2, 3]``, a number) are dropped before Rasa fills slots from them, so they
 never reach the action server or a stored request.
+
+Several servers on one database (docs/deploy.md): ``create_tracker_tables`` makes Rasa's events
+table once before the workers fork; ``replay_retries`` answers a REST message sent again with
+the same ``message_id`` from the stored turn; ``nginx_config`` writes the balancer's config
+from ``deploy/nginx/nginx.conf.template``.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ import logging
 import os
 import re
 from pathlib import Path
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 from urllib.parse import urlsplit
 
 import yaml
@@ -164,3 +169,156 @@ def guard_entities() -> None:
     MessageProcessor.parse_message = guarded_parse
     MessageProcessor._handle_message_with_tracker = guarded_handle
     MessageProcessor._mibg_entities_guarded = True
+
+
+# ---------------------------------------------------------------- several servers, one database
+
+#: PostgreSQL advisory-lock key under which the tracker tables are created ("mibg" in ASCII).
+TABLES_LOCK_KEY = 0x6D696267
+
+
+def create_tracker_tables(url: str) -> bool:
+    """Create Rasa's ``events`` table in ``url`` once, before any worker or server needs it.
+
+    Every Rasa worker's ``SQLTrackerStore`` runs ``create_all`` when it starts. On a fresh
+    PostgreSQL database two of them (two workers, or two servers starting together) create the
+    table at the same time; one fails with ``UniqueViolation`` on the catalog, which Rasa logs as
+    a warning and answers with a 5-second sleep. ``serve-rasa`` calls this before the workers
+    fork, under a transaction-level advisory lock, so servers on other machines starting at
+    the same moment wait for each other and every worker then finds the table. Returns whether
+    the table had to be created.
+    """
+    import sqlalchemy as sa
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    engine = sa.create_engine(url, future=True)
+    try:
+        with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(
+                    sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": TABLES_LOCK_KEY}
+                )
+            existed = sa.inspect(connection).has_table(SQLTrackerStore.SQLEvent.__tablename__)
+            SQLTrackerStore.Base.metadata.create_all(connection)
+        return not existed
+    finally:
+        engine.dispose()
+
+
+#: Longest ``message_id`` a client may send with a REST message (letters, digits, ``_``, ``-``).
+MAX_CLIENT_MESSAGE_ID = 64
+_CLIENT_MESSAGE_ID = re.compile(rf"[A-Za-z0-9_-]{{1,{MAX_CLIENT_MESSAGE_ID}}}")
+
+
+def is_client_message_id(value: Any) -> bool:
+    """Whether ``value`` may be used as a client's message id (see :func:`replay_retries`)."""
+    return isinstance(value, str) and _CLIENT_MESSAGE_ID.fullmatch(value) is not None
+
+
+def replies_to(events: List[Any], message_id: str) -> Optional[List[Any]]:
+    """The ``BotUttered`` events that answered the user message ``message_id``.
+
+    ``None`` when no user event of ``events`` has that id (the message was never stored).
+    """
+    from rasa.shared.core.events import BotUttered, UserUttered
+
+    replies: Optional[List[Any]] = None
+    for event in events:
+        if isinstance(event, UserUttered):
+            if replies is not None:
+                break
+            if event.message_id == message_id:
+                replies = []
+        elif replies is not None and isinstance(event, BotUttered):
+            replies.append(event)
+    return replies
+
+
+def replay_retries() -> None:
+    """Answer a retried message from the stored conversation instead of handling it twice.
+
+    A client whose server died (or whose connection broke) does not know whether its message
+    was handled: the server may have stored the turn and died before the reply left. Sending it
+    again with the same ``message_id`` (the REST channel passes it on) is safe: under the
+    conversation's lock (Rasa's lock store, shared by every server), a message whose id is
+    already in the stored conversation is not handled again; the bot messages that followed it
+    are sent once more. A message that was not stored is handled as new, and the request it may
+    complete is stored once (``save_request`` is keyed by sender and consent time). Only
+    messages that carry a client's id (``client_message_id``) pay for the extra look-up.
+    """
+    from rasa.core.processor import MessageProcessor
+
+    if getattr(MessageProcessor, "_mibg_replays_retries", False):
+        return
+    handle = MessageProcessor.handle_message
+
+    @functools.wraps(handle)
+    async def handle_once(self: Any, message: Any) -> Any:
+        client_id = getattr(message, "client_message_id", None)
+        if client_id:
+            tracker = await self.tracker_store.retrieve(message.sender_id)
+            replies = replies_to(list(tracker.events), client_id) if tracker else None
+            if replies is not None:
+                logger.info("retried message answered from the stored conversation")
+                for event in replies:
+                    await message.output_channel.send_response(message.sender_id, event.message())
+                messages = getattr(message.output_channel, "messages", None)
+                return messages if isinstance(messages, list) else None
+        return await handle(self, message)
+
+    MessageProcessor.handle_message = handle_once
+    MessageProcessor._mibg_replays_retries = True
+
+
+# ---------------------------------------------------------------- nginx in front of the servers
+
+NGINX_TEMPLATE = Path(__file__).resolve().parent.parent / "deploy" / "nginx" / "nginx.conf.template"
+_ADDRESS = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}")
+
+
+def nginx_config(
+    listen: str,
+    servers: List[str],
+    runtime_dir: Path,
+    sticky_key: str = "$remote_addr",
+    worker_processes: int = 1,
+) -> str:
+    """The nginx.conf balancing ``servers`` (``host:port`` of each Rasa server) on ``listen``.
+
+    ``sticky_key`` decides which server a socket.io client stays on: the client's address by
+    default; behind another load balancer, a header that it sets per client (for example
+    ``$http_x_forwarded_for``), since every request then comes from the balancer's address.
+    """
+    from string import Template
+
+    if not servers:
+        raise ServingError("nginx needs at least one Rasa server (host:port)")
+    for address in [listen, *servers]:
+        if not _ADDRESS.fullmatch(address):
+            raise ServingError(f"not an address of the form host:port: {address!r}")
+    if not re.fullmatch(r"(\$[a-z_]+)+", sticky_key):
+        raise ServingError("the sticky key must be nginx variables such as $remote_addr")
+    lines = "\n".join(f"        server {s} max_fails=1 fail_timeout=10s;" for s in servers)
+    return Template(NGINX_TEMPLATE.read_text(encoding="utf-8")).substitute(
+        listen=listen,
+        servers=lines,
+        runtime_dir=str(runtime_dir.resolve()),
+        sticky_key=sticky_key,
+        worker_processes=worker_processes,
+    )
+
+
+def write_nginx_config(config: str, runtime_dir: Path) -> Path:
+    """Write ``config`` to ``runtime_dir/nginx.conf`` with the directories nginx writes to.
+
+    The directories are 0755: nginx's worker processes run as an unprivileged user when the
+    master is root, and must reach their temp directories.
+    """
+    runtime_dir.mkdir(parents=True, exist_ok=True)
+    runtime_dir.chmod(0o755)
+    for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        (runtime_dir / name).mkdir(exist_ok=True)
+        (runtime_dir / name).chmod(0o755)
+    path = runtime_dir / "nginx.conf"
+    path.write_text(config, encoding="utf-8")
+    return path

@@ -7,19 +7,33 @@ before saving it runs the same session query again only to count what is stored 
 the benchmark's profile, and it grows with the length of the conversation.
 
 :func:`install` adds a per-process cache of the events of the current session, keyed by
-conversation id, to ``SQLTrackerStore``:
+conversation id, to ``SQLTrackerStore``. Several workers or servers share one database, and
+any of them (or an erasure, the retention job) may have changed a conversation since this
+process cached it, so the cache is only believed while the stored rows are exactly the ones
+it was built from:
 
-- ``retrieve`` asks the database for the conversation's newest event id (one indexed
-  ``max(id)`` query). If it equals the id the cache saw last, the tracker is rebuilt from the
-  cached ``Event`` objects (Rasa itself shares event objects between tracker copies);
-  otherwise it loads from the database as before and caches what it loaded. So another
-  worker, another server or an erasure that changed the conversation is always noticed.
+- Each entry carries the conversation's :class:`Stamp`: its newest event id, its number of
+  rows and its newest event timestamp, read in one indexed aggregate query. ``retrieve``
+  reads the stamp first; if it equals the entry's, the tracker is rebuilt from the cached
+  ``Event`` objects (Rasa itself shares event objects between tracker copies); otherwise it
+  loads from the database as before and caches what it loaded under the stamp read *before*
+  the load (a write in between makes the next stamp differ: reloaded, never stale).
+  The newest id alone was not enough: SQLite hands out ``max(id) + 1`` again once the newest
+  rows are deleted, so a conversation erased on one server and begun again on another could
+  end with the same newest id, and the first server served the erased events. The count
+  and the timestamp of the new rows differ.
 - ``save`` inserts the events after the cached ones in one statement, so the counting query is
-  skipped when the tracker was built from the cache (checked by object identity). The rows
-  are the ones Rasa writes, in the same order; the database stays the source of truth.
+  skipped when the tracker was built from the cache (checked by object identity), but only
+  after checking that the stamp is still the entry's: if another process wrote in the meantime
+  (a lock that expired, a writer outside Rasa's lock), Rasa's own save (which counts what is
+  stored) runs instead. After the insert the stamp must have grown by exactly the rows written,
+  or the entry is dropped. The rows are the ones Rasa writes, in the same order; the database
+  stays the source of truth.
 - A new session (``SessionStarted`` among the saved events) drops the entry, so session cuts
   follow Rasa's own query. At most ``TRACKER_CACHE_SIZE`` conversations (default 2,000) are
   kept per process, least recently used out first; ``0`` turns the cache off.
+- What it cannot see: a row rewritten in place by another process without any row being added
+  (``bot.privacy.transcripts`` rewrites rows only in a save that also adds the turn's rows).
 """
 
 from __future__ import annotations
@@ -35,10 +49,19 @@ logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class CachedSession:
-    """The stored events of a conversation's current session, as of ``last_id``."""
+class Stamp:
+    """What the database holds for one conversation, in a form that is cheap to compare."""
 
     last_id: int
+    count: int
+    last_timestamp: Optional[float]
+
+
+@dataclass(frozen=True)
+class CachedSession:
+    """The stored events of a conversation's current session, as of ``stamp``."""
+
+    stamp: Stamp
     events: Tuple[Any, ...]
 
 
@@ -84,22 +107,26 @@ def _cache(store: Any) -> SessionCache:
 
 
 def _statements(store: Any) -> Tuple[Any, Any]:
-    """The newest-id query and the insert, built once per store (SQLAlchemy caches them)."""
+    """The stamp query and the insert, built once per store (SQLAlchemy caches them)."""
     found = store.__dict__.get("_mibg_statements")
     if found is None:
         import sqlalchemy as sa
 
         table = store.SQLEvent.__table__
-        newest = sa.select(sa.func.max(table.c.id)).where(
-            table.c.sender_id == sa.bindparam("sender_id")
-        )
-        found = (newest, table.insert())
+        stamp = sa.select(
+            sa.func.max(table.c.id), sa.func.count(), sa.func.max(table.c.timestamp)
+        ).where(table.c.sender_id == sa.bindparam("sender_id"))
+        found = (stamp, table.insert())
         store.__dict__["_mibg_statements"] = found
     return found
 
 
-def _last_id(store: Any, connection: Any, sender_id: str) -> Optional[int]:
-    return connection.execute(_statements(store)[0], {"sender_id": sender_id}).scalar()
+def _stamp(store: Any, connection: Any, sender_id: str) -> Optional[Stamp]:
+    """The conversation's stamp; ``None`` when nothing is stored for it."""
+    last_id, count, last_timestamp = connection.execute(
+        _statements(store)[0], {"sender_id": sender_id}
+    ).one()
+    return None if last_id is None else Stamp(last_id, count, last_timestamp)
 
 
 def _row(sender_id: str, event: Any) -> Dict[str, Any]:
@@ -143,19 +170,20 @@ def install() -> None:
         if fetch_events_from_all_sessions or cache.size <= 0 or not self.domain:
             return await original_retrieve(self, sender_id, fetch_events_from_all_sessions)
         with self.engine.connect() as connection:
-            last_id = _last_id(self, connection, sender_id)
+            stamp = _stamp(self, connection, sender_id)
         entry = cache.get(sender_id)
-        if last_id is None:
+        if stamp is None:
             cache.drop(sender_id)
             return None
-        if entry is None or entry.last_id != last_id:
+        if entry is None or entry.stamp != stamp:
             with self.session_scope() as session:
                 rows = self._event_query(session, sender_id, False).all()
             if not rows:
                 cache.drop(sender_id)
                 return None
             events = deserialise_events([json.loads(row.data) for row in rows])
-            entry = CachedSession(max(row.id for row in rows), tuple(events))
+            # The stamp read before the rows: if a write came in between, it differs next time.
+            entry = CachedSession(stamp, tuple(events))
             cache.put(sender_id, entry)
         return DialogueStateTracker.from_events(sender_id, list(entry.events), self.domain.slots)
 
@@ -166,17 +194,27 @@ def install() -> None:
             cache.drop(tracker.sender_id)
             await original_save(self, tracker)  # counts what is stored, as Rasa does
             return
+        with self.engine.connect() as connection:
+            unchanged = _stamp(self, connection, tracker.sender_id) == entry.stamp
+        if not unchanged:  # another process wrote since the retrieve: count as Rasa does
+            cache.drop(tracker.sender_id)
+            await original_save(self, tracker)
+            return
         new_events = list(tracker.events)[len(entry.events) :]
         await self.stream_events(tracker)
         with self.engine.begin() as connection:
             if new_events:
                 rows = [_row(tracker.sender_id, event) for event in new_events]
                 connection.execute(_statements(self)[1], rows)
-            last_id = _last_id(self, connection, tracker.sender_id)
-        if last_id is None or any(isinstance(e, SessionStarted) for e in new_events):
+            stamp = _stamp(self, connection, tracker.sender_id)
+        if (
+            stamp is None
+            or stamp.count != entry.stamp.count + len(new_events)
+            or any(isinstance(e, SessionStarted) for e in new_events)
+        ):
             cache.drop(tracker.sender_id)  # the next retrieve follows Rasa's session query
         else:
-            cache.put(tracker.sender_id, CachedSession(last_id, tuple(tracker.events)))
+            cache.put(tracker.sender_id, CachedSession(stamp, tuple(tracker.events)))
 
     store_class._mibg_originals = {"_retrieve": original_retrieve, "save": original_save}
     store_class._retrieve = _retrieve

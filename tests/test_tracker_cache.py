@@ -43,8 +43,12 @@ def cached() -> Iterator[None]:
     tracker_cache.uninstall()
 
 
+def store_at(url: str) -> tracker_store.SQLTrackerStore:
+    return tracker_store.SQLTrackerStore(DOMAIN, host=url)
+
+
 def make_store(path: Path) -> tracker_store.SQLTrackerStore:
-    return tracker_store.SQLTrackerStore(DOMAIN, host=f"sqlite:///{path}")
+    return store_at(f"sqlite:///{path}")
 
 
 def rows(path: Path) -> List[Tuple]:
@@ -126,6 +130,58 @@ async def test_another_worker_writing_is_noticed(tmp_path, cached) -> None:
     assert tracker.get_slot("email") == "x@y.example"
 
 
+def user_texts(tracker: DialogueStateTracker) -> List[str]:
+    return [e.text for e in tracker.events if isinstance(e, UserUttered)]
+
+
+async def test_erased_and_begun_again_elsewhere_is_not_served_from_the_cache(
+    tmp_path, cached
+) -> None:
+    """SQLite reuses the ids of deleted newest rows: the newest id alone looked unchanged."""
+    path = tmp_path / "t.db"
+    first, second = make_store(path), make_store(path)
+    await talk(first, "s1", "hello")
+    await talk(first, "s1", "my email", email="old@b.example")
+    assert tracker_cache._cache(first).get("s1") is not None
+    with second.engine.begin() as connection:  # erased on the other server
+        connection.execute(sa.text("DELETE FROM events WHERE sender_id = 's1'"))
+    await talk(second, "s1", "new start")  # the same rows again, with the same ids
+    await talk(second, "s1", "new email", email="new@b.example")
+    tracker = await first.retrieve("s1")
+    assert user_texts(tracker) == ["new start", "new email"]
+    assert tracker.get_slot("email") == "new@b.example"
+
+
+async def write_between_retrieve_and_save(url: str) -> None:
+    """Another process writes while this one holds the tracker (no shared lock, or it expired)."""
+    first, second = store_at(url), store_at(url)
+    await talk(first, "s1", "hello")
+    await talk(first, "s1", "again")
+    held = await first.retrieve("s1")  # from the cache
+    await talk(second, "s1", "from second", email="x@y.example")
+    for event in turn("from first"):
+        held.update(event)
+    await first.save(held)
+    tracker_cache.uninstall()
+    try:  # what the database holds, read the way Rasa reads it
+        stored = await store_at(url).retrieve("s1")
+    finally:
+        tracker_cache.install()
+    tracker = await first.retrieve("s1")
+    assert user_texts(tracker) == user_texts(stored)
+    assert "from second" in user_texts(tracker)
+
+
+async def test_a_write_between_retrieve_and_save_is_not_hidden(tmp_path, cached) -> None:
+    await write_between_retrieve_and_save(f"sqlite:///{tmp_path / 't.db'}")
+
+
+async def test_a_write_between_retrieve_and_save_is_not_hidden_on_postgresql(
+    postgres_url, cached
+) -> None:
+    await write_between_retrieve_and_save(postgres_url)
+
+
 async def test_erased_conversation_is_gone(tmp_path, cached) -> None:
     path = tmp_path / "t.db"
     store = make_store(path)
@@ -164,8 +220,8 @@ async def test_cache_size_zero_turns_it_off(tmp_path, cached, monkeypatch) -> No
 def test_least_recently_used_conversations_leave_first() -> None:
     cache = tracker_cache.SessionCache(2)
     for name in ("a", "b"):
-        cache.put(name, tracker_cache.CachedSession(1, ()))
+        cache.put(name, tracker_cache.CachedSession(tracker_cache.Stamp(1, 1, 0.0), ()))
     cache.get("a")
-    cache.put("c", tracker_cache.CachedSession(1, ()))
+    cache.put("c", tracker_cache.CachedSession(tracker_cache.Stamp(1, 1, 0.0), ()))
     assert cache.get("b") is None
     assert cache.get("a") is not None and cache.get("c") is not None

@@ -8,6 +8,11 @@ long text, and never logs what the user wrote. A sender with too many messages i
 the last minute (``bot/channels/limits.py``) gets HTTP 429 with a ``Retry-After`` header; the
 first of them carries the one "please wait" message, the rest an empty list.
 
+A client may add ``"message_id"`` (1-64 letters, digits, ``_`` or ``-``, unique within its
+conversation) and send the same message again with it when it got no answer (a server died, a
+connection broke): a message already stored is not handled twice, its stored replies are sent
+again (``bot.serving.replay_retries``, docs/deploy.md).
+
 The conversation id is ``rest:<sender>``: a REST client chooses its own id, and without the prefix
 it could pick a Telegram chat id or Messenger user id and write into that patient's conversation.
 """
@@ -29,6 +34,7 @@ from bot import settings
 from bot.channels.limits import WINDOW_SECONDS, Verdict, VisitorLimits
 from bot.channels.text import SERVICE_ERROR_TEXT, clean_user_text, is_valid_sender_id
 from bot.i18n.hint import channel_metadata
+from bot.serving import is_client_message_id
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +79,9 @@ class SafeRestInput(RestInput):
             message = body.get("message")
             if not isinstance(message, str):
                 return bad_request('"message" must be a string')
+            message_id = body.get("message_id")
+            if message_id is not None and not is_client_message_id(message_id):
+                return bad_request('"message_id" must be 1-64 letters, digits, _ or -')
             collector = CollectingOutputChannel()
             conversation_id = SENDER_PREFIX + sender_id
             user_message = UserMessage(
@@ -81,7 +90,9 @@ class SafeRestInput(RestInput):
                 conversation_id,
                 input_channel=self.name(),
                 metadata=channel_metadata(body.get("metadata")),
+                message_id=message_id,
             )
+            user_message.client_message_id = message_id  # bot.serving.replay_retries
 
             async def handle() -> None:
                 try:
