@@ -122,3 +122,8 @@ def test_telegram_passes_the_users_app_language() -> None:
     incoming = parse_update(update, PayloadTokens())
     assert incoming is not None and incoming.language_code == "de-DE"
     assert hint.channel_metadata({"language": incoming.language_code}) == {"language": "de"}
+
+
+@pytest.mark.parametrize("text", ["Olena Shevchenko", "Ilse Beispiel", "Иван Петров"])
+def test_a_form_answer_does_not_change_the_language(classifier: Any, text: str) -> None:
+    assert detect.detect(text, classifier, "inform") is None

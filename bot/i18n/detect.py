@@ -37,6 +37,9 @@ _ANNOTATION = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
 _LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
 
 SWITCH_INTENT = "switch_language"
+#: Answers to the request form (names, e-mails, phone numbers) say nothing about the language a
+#: patient reads: "Olena Shevchenko" must not turn an English conversation Ukrainian-Russian.
+NO_LANGUAGE_INTENTS = frozenset({"inform"})
 #: Longest message still read as a plain switch request.
 MAX_SWITCH_CHARS = 60
 
@@ -152,7 +155,7 @@ def detect(text: str, classifier: Any = None, intent: Optional[str] = None) -> O
     requested = requested_language(text)
     if requested and (intent == SWITCH_INTENT or requested_by_own_phrase(text, requested)):
         return requested
-    if too_short(text):
+    if too_short(text) or intent in NO_LANGUAGE_INTENTS:
         return None
     if classifier is not None:
         probabilities: Dict[str, float] = dict(
