@@ -23,7 +23,7 @@ TRAIN_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/nul
 	$(wildcard bot/nlu/*.py) $(wildcard bot/content/*.py)
 NODE_MODULES := node_modules/.package-lock.json
 
-.PHONY: help run test venv train migrate lint format bench bench-staff lock clean
+.PHONY: help run test venv train migrate lint format bench bench-staff bench-languages lock clean
 
 help:
 	@echo "make run    install what is missing, train if data changed, start all servers"
@@ -83,6 +83,10 @@ format: $(VENV)/.complete
 # bench trains its own two models into bench/work/; it needs the spaCy pipeline, not models/.
 bench: $(VENV)/.complete $(SPACY_MODEL)
 	@$(PY) -m bench.run $(BENCH_ARGS)
+
+# One model for every language against one model per language (docs/languages.md).
+bench-languages: $(VENV)/.complete $(SPACY_MODEL)
+	@$(PY) -m bench.languages $(BENCH_ARGS)
 
 # Staff console with 10,000 conversations: list page and search response times.
 bench-staff: $(VENV)/.complete

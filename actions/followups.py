@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
-from typing import Optional
+from typing import Dict, List, Optional
+
+from bot.i18n import locales
 
 _ORDINALS = {
     "first": 1, "1st": 1, "one": 1, "second": 2, "2nd": 2, "two": 2, "third": 3, "3rd": 3,
@@ -28,12 +30,50 @@ _STRICT = re.compile(
 )
 
 
+def _alternatives(phrases: List[str], stems: bool = False) -> str:
+    """A regex alternation of ``phrases`` as whole words (``stems``: any ending)."""
+    ending = r"\w*" if stems else ""
+    return "|".join(
+        re.escape(p).replace("\\ ", r"\s+") + ending
+        for p in sorted(set(phrases), key=len, reverse=True)
+    )
+
+
+def _local_ordinals() -> Dict[str, int]:
+    """Our other languages' ordinals ("zweite", "второй") -> 1-based position, "last" -> 0."""
+    found: Dict[str, int] = {}
+    for position, words in locales.phrases_by_key("ordinals").items():
+        for word in words:
+            found[word] = 0 if position == "last" else int(position)
+    return found
+
+
+LOCAL_ORDINALS = _local_ordinals()
+_LOCAL_ORDINAL = (
+    re.compile(rf"(?<!\w)({_alternatives(list(LOCAL_ORDINALS))})(?!\w)") if LOCAL_ORDINALS else None
+)
+#: A choice said plainly in few words ("das zweite bitte", "последний"): no longer than this.
+MAX_LOCAL_CHOICE_WORDS = 5
+
+
+def _local_index(lowered: str, count: int, strict: bool) -> Optional[int]:
+    match = _LOCAL_ORDINAL.search(lowered) if _LOCAL_ORDINAL else None
+    if not match or (strict and len(lowered.split()) > MAX_LOCAL_CHOICE_WORDS):
+        return None
+    position = LOCAL_ORDINALS[match.group(1)]
+    index = count - 1 if position == 0 else position - 1
+    return index if 0 <= index < count else None
+
+
 def item_index(text: str, count: int, strict: bool = False) -> Optional[int]:
     """The 0-based index in a list of ``count`` items that ``text`` picks, or None.
 
     ``strict``: the message was not classified as a choice, so it must say so plainly.
     """
     lowered = text.lower()
+    local = _local_index(lowered, count, strict)
+    if local is not None:
+        return local
     if strict and not _STRICT.search(lowered):
         return None
     if _BEFORE_LAST.search(lowered):
@@ -76,13 +116,27 @@ CONTINUES_RE = re.compile(
 )
 
 
+#: The same in our other languages (bot/locales/*/vocabulary.yml, ``followup_*``).
+LOCAL_MORE_RE = re.compile(
+    rf"\s*(?:{_alternatives(locales.phrases('followup_more'))})\s*[?.!]*\s*", re.IGNORECASE
+)
+LOCAL_OUTCOME_RE = re.compile(
+    rf"(?<!\w)(?:{_alternatives(locales.phrases('followup_outcome'), stems=True)})", re.IGNORECASE
+)
+LOCAL_CONTINUES_RE = re.compile(
+    rf"^\s*(?:{_alternatives(locales.phrases('followup_starts'))})(?!\w)"
+    rf"|(?<!\w)(?:{_alternatives(locales.phrases('followup_refers'))})(?!\w)",
+    re.IGNORECASE,
+)
+
+
 def asks_for_more(text: str) -> bool:
-    return bool(MORE_RE.fullmatch(text))
+    return bool(MORE_RE.fullmatch(text) or LOCAL_MORE_RE.fullmatch(text))
 
 
 def asks_about_outcome(text: str) -> bool:
-    return bool(OUTCOME_RE.search(text))
+    return bool(OUTCOME_RE.search(text) or LOCAL_OUTCOME_RE.search(text))
 
 
 def continues(text: str) -> bool:
-    return bool(CONTINUES_RE.search(text))
+    return bool(CONTINUES_RE.search(text) or LOCAL_CONTINUES_RE.search(text))

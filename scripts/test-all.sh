@@ -31,9 +31,17 @@ step "rasa test (test stories, fail on prediction errors)" bash -c \
 step "NLU on the held-out splits (gates: macro-F1 >= 0.97, out-of-domain rejected >= 95%, in-domain rejected <= 3%)" \
   $PY -m bot.checks.nlu_eval --holdout tests/nlu_holdout.yml tests/nlu_holdout_new_intents.yml \
     --ood tests/ood_sentences.yml tests/blind/general_oos.yml \
-    --min-macro-f1 0.97 --min-ood-rejected 0.95 --max-in-domain-rejected 0.03 \
+    --min-macro-f1 0.97 --min-ood-rejected 0.95 --max-in-domain-rejected 0.03 --max-false-emergencies 0 \
     --json test-artifacts/nlu-holdout.json
-for name in patient_questions followups_dev patient_questions_final; do
+# German and Russian (issue 13): each language's held-out split, never trained on, by another
+# author than its training data; no false emergency on any held-out split.
+for language in de ru; do
+  step "NLU on the $language held-out split (gates: macro-F1 >= 0.95, no false emergency)" \
+    $PY -m bot.checks.nlu_eval --holdout "tests/nlu_holdout_$language.yml" --ood \
+      --min-macro-f1 0.95 --max-false-emergencies 0 --json "test-artifacts/nlu-holdout-$language.json"
+done
+for name in patient_questions followups_dev patient_questions_final \
+  patient_questions_de patient_questions_ru patient_questions_de_dev patient_questions_ru_dev; do
   echo "    blind $name (test-artifacts/blind-$name.txt):"
   sed 's/^/      /' "test-artifacts/blind-$name.txt"
 done

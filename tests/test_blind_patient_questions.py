@@ -3,8 +3,11 @@
 Three sets, each written by a separate author who saw only the article:
 ``patient_questions.yml`` and ``followups_dev.yml`` (also read to find failure kinds while
 building) and ``patient_questions_final.yml`` (only ever scored; its failures were not read,
-except the one emergency it missed). Each reply must carry the expected facts, and no reply
-may contain a figure that is not in the article. The full report goes to test-artifacts/.
+except the one emergency it missed). German and Russian (issue 13) have a blind set each
+(``patient_questions_de``/``_ru``: only scored) and a development set each (``*_dev``: read to
+find failure kinds), all by authors who saw only the article. Each reply must carry the
+expected facts in the set's language, and no reply may contain a figure that is not in the
+article. The full report goes to test-artifacts/.
 """
 
 from __future__ import annotations
@@ -23,6 +26,11 @@ SETS = {
     "patient_questions": 0.94,
     "followups_dev": 0.76,
     "patient_questions_final": 0.85,
+    # Issue 13 targets 0.9 in each language.
+    "patient_questions_de": GATE_DE,
+    "patient_questions_ru": GATE_RU,
+    "patient_questions_de_dev": GATE_DE_DEV,
+    "patient_questions_ru_dev": GATE_RU_DEV,
 }
 
 
@@ -51,7 +59,19 @@ def test_the_checker_fails_a_wrong_answer() -> None:
     assert not blind_eval.check_turn(oos, [{"text": "In 88% of cases."}], probes).passed
 
 
+def test_an_answer_in_the_wrong_language_fails() -> None:
+    probes = blind_eval.response_probes()
+    turn = {"user": "q", "expect": "answer", "facts": [["88"]]}
+    german = [{"text": "MIBG reichert sich in 88 % der Fälle im Tumor an."}]
+    assert not blind_eval.check_turn(turn, german, probes, "en").passed
+    assert blind_eval.check_turn(turn, german, probes, "de").passed
+
+
 def test_the_sets_are_large_enough() -> None:
     for name in SETS:
-        data = blind_eval.load_cases(ROOT / "tests" / "blind" / f"{name}.yml")
-        assert len(data) >= (50 if name == "followups_dev" else 150), name
+        path = ROOT / "tests" / "blind" / f"{name}.yml"
+        data = blind_eval.load_cases(path)
+        if blind_eval.cases_language(path) != "en":
+            assert len(data) >= 60, name
+        else:
+            assert len(data) >= (50 if name == "followups_dev" else 150), name

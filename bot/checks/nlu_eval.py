@@ -122,6 +122,16 @@ def evaluate(model: Path, holdouts: List[Path], oods: List[Path]) -> Report:
     )
 
 
+EMERGENCY = "emergency"
+
+
+def false_emergencies(report: Report) -> List[Dict[str, str]]:
+    """Held-out questions that are not emergencies but got the emergency answer."""
+    return [
+        e for e in report.errors if e["predicted"] == EMERGENCY and e["expected"] != EMERGENCY
+    ]
+
+
 def print_report(report: Report) -> None:
     print(f"{'intent':<24}{'precision':>10}{'recall':>8}{'f1':>8}{'n':>5}")
     for intent, row in report.per_intent.items():
@@ -149,6 +159,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--min-macro-f1", type=float, default=0.95)
     parser.add_argument("--min-ood-rejected", type=float, default=0.0)
     parser.add_argument("--max-in-domain-rejected", type=float, default=1.0)
+    parser.add_argument("--max-false-emergencies", type=int, default=-1, help="-1: no gate")
     parser.add_argument("--json", type=Path, help="also write the report here")
     args = parser.parse_args(argv)
     logging.disable(logging.WARNING)
@@ -167,6 +178,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         failed.append(
             f"in-domain rejection {report.in_domain_rejected:.3f} > {args.max_in_domain_rejected}"
         )
+    wrongly_alarmed = false_emergencies(report)
+    if 0 <= args.max_false_emergencies < len(wrongly_alarmed):
+        failed.append(f"{len(wrongly_alarmed)} false emergencies > {args.max_false_emergencies}")
+    print(f"false emergencies on the held-out questions: {len(wrongly_alarmed)}")
     for reason in failed:
         print(f"FAILED: {reason}")
     return 1 if failed else 0
