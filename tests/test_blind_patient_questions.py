@@ -20,13 +20,14 @@ from bot.checks import blind_eval
 from tests.conftest import ROOT, LiveStack
 
 ARTIFACTS = ROOT / "test-artifacts"
+#: German and Russian (issue 13 targets 0.9 in each): what the assistant reaches now.
+GATE_DE, GATE_RU, GATE_DE_DEV, GATE_RU_DEV = 0.88, 0.85, 0.88, 0.82
 #: Set -> the share of cases that must pass. Issue 10 targets 0.95; these gates hold what the
 #: assistant reaches now (docs/intents.md has the figures), so a change that loses answers fails.
 SETS = {
     "patient_questions": 0.94,
     "followups_dev": 0.76,
     "patient_questions_final": 0.85,
-    # Issue 13 targets 0.9 in each language.
     "patient_questions_de": GATE_DE,
     "patient_questions_ru": GATE_RU,
     "patient_questions_de_dev": GATE_DE_DEV,
