@@ -127,3 +127,16 @@ def test_telegram_passes_the_users_app_language() -> None:
 @pytest.mark.parametrize("text", ["Olena Shevchenko", "Ilse Beispiel", "Иван Петров"])
 def test_a_form_answer_does_not_change_the_language(classifier: Any, text: str) -> None:
     assert detect.detect(text, classifier, "inform") is None
+
+
+def test_the_first_reply_uses_the_served_models_classifier(classifier: Any) -> None:
+    """Russian in Latin letters fools py3langid ("en"); the model's own classifier knows it."""
+    text = "u papy neiroblastoma kakie shansy na vyzdorovlenie"
+    assert detect.langid_language(text) == "en"
+    detect.serve(classifier)
+    try:
+        message = SimpleNamespace(text=text, metadata=None)
+        hint.annotate(message)
+        assert message.metadata == {hint.DETECTED_KEY: "ru"}
+    finally:
+        detect.serve(None)

@@ -90,6 +90,20 @@ def train_classifier(texts: List[str], labels: List[str]) -> Any:
     return model
 
 
+#: The n-gram classifier of the model this process serves (set when the model loads), so the
+#: first reply's language (bot/i18n/hint.py, before the NLU runs) is told the same way.
+_served: Dict[str, Any] = {}
+
+
+def serve(classifier: Any) -> None:
+    """Remember the loaded model's classifier (``None``: an untrained one, forget it)."""
+    _served["classifier"] = classifier
+
+
+def served() -> Any:
+    return _served.get("classifier")
+
+
 @lru_cache(maxsize=1)
 def _langid() -> Any:
     from py3langid.langid import MODEL_FILE, LanguageIdentifier

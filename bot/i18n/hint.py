@@ -4,8 +4,9 @@ Rasa starts a session (``action_session_start``: the disclaimer) before it parse
 that started it, so the ``language`` slot is still empty when the first text is chosen. Each
 channel may say which language it expects (``metadata.language``: the web page's
 ``<html lang>``, Telegram's ``language_code``). :func:`install` adds what the message itself
-says (``metadata.language_detected``), by py3langid and the switch phrases alone, before the
-session starts; the NLG (bot/i18n/nlg.py) and the session start prefer it to the channel's.
+says (``metadata.language_detected``), told as the NLU tells it (bot/i18n/detect.py, with the
+served model's classifier), before the session starts; the NLG (bot/i18n/nlg.py) and the
+session start prefer it to the channel's.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def annotate(message: Any) -> None:
     text = getattr(message, "text", None)
     if not isinstance(text, str) or text.startswith("/"):
         return
-    code = detect.detect(text)
+    code = detect.detect(text, detect.served())
     if not code:
         return
     metadata = message.metadata if isinstance(message.metadata, dict) else {}

@@ -35,6 +35,7 @@ class LanguageDetector(StoredComponent, EntityExtractorMixin):
 
     def use(self, model: Optional[Any]) -> None:
         self.classifier = model
+        detect.serve(model)
 
     @staticmethod
     def write(path: Path, model: Any) -> None:
