@@ -99,6 +99,8 @@ MAX_UNITS = 3
 #: Fewer real words than this, and nothing recognised: "did not understand" rather than
 #: "I can only help with MIBG therapy".
 MIN_WORDS_FOR_A_QUESTION = 3
+#: A message this long with a question mark is a question, whatever the classifier says.
+MAX_YES_WORDS = 4
 #: A passage is quoted from this score on (TF-IDF cosine, bot/content/passages.py).
 PASSAGE_MIN_SCORE = 0.22
 #: The same for a message that names nothing of ours, at the start of a conversation.
@@ -262,6 +264,8 @@ def units_for(question: Question, context: Context, in_form: bool) -> List[Unit]
     if intent == "affirm":  # a yes with nothing pending, or a short question read as one
         if context.sections and ASKS.search(question.text):
             return [section_quote(context.sections[0], context.language)]  # "when exactly?"
+        if "?" in question.text and len(question.text.split()) > MAX_YES_WORDS:
+            return []  # a real question read as a yes ("warum schauen die so genau ...?")
         return [Unit("utter_anything_else")]
     if intent == "ask_tumour":
         return named or [Unit("utter_ask_which_tumour")]
