@@ -20,6 +20,8 @@ waits 300 s for them and, when one fails, sends the patient nothing:
   action server's way to reject an action, which Rasa handles) counts as a failure of the
   endpoint's circuit breaker (``bot.supervision.breaker``); while it is open, calls are not
   made at all;
+- after a failed call, the same message (turn) makes no second call: the form's validation
+  runs before and after a question in the form, and each would wait for the timeout;
 - a failed or skipped call is answered by ``bot.supervision.fallback``: the patient hears
   ``utter_action_unavailable`` and the form stays where it was.
 
@@ -85,6 +87,9 @@ def _session(endpoint: Any) -> Any:
 #: The settings the guard was installed with, and one breaker per action-server URL.
 _config: Settings = Settings()
 _breakers: Dict[str, CircuitBreaker] = {}
+#: Conversation -> id of its latest message whose action call failed (see ``guarded``).
+_failed_turns: Dict[str, str] = {}
+MAX_FAILED_TURNS = 10_000
 
 
 def breaker(url: str) -> CircuitBreaker:
@@ -107,6 +112,12 @@ async def guarded(url: str, action_call: Dict[str, Any], send: Callable[[], Awai
     from rasa.utils.endpoints import ClientResponseError
 
     name = action_call.get("next_action")
+    turn = _turn(action_call)
+    if turn is not None and _failed_turns.get(turn[0]) == turn[1]:
+        # This message already waited for a failed call (the form's validation before a
+        # question is answered and again after it): at most one timeout per message.
+        logger.warning("action server not called for %s: failed in this turn", name)
+        return fallback.answer(action_call)
     circuit = breaker(url)
     if not circuit.allow():
         logger.warning("action server not called for %s: circuit open", name)
@@ -133,7 +144,22 @@ async def guarded(url: str, action_call: Dict[str, Any], send: Callable[[], Awai
             circuit.cooldown_s,
         )
     logger.warning("action server could not run %s (%s): answered for it", name, reason)
+    if turn is not None:
+        if len(_failed_turns) >= MAX_FAILED_TURNS:
+            _failed_turns.clear()
+        _failed_turns[turn[0]] = turn[1]
     return fallback.answer(action_call)
+
+
+def _turn(action_call: Dict[str, Any]) -> Optional[Tuple[str, str]]:
+    """(conversation, id of its latest message), if the call names both."""
+    tracker = action_call.get("tracker")
+    latest = tracker.get("latest_message") if isinstance(tracker, dict) else None
+    message_id = latest.get("message_id") if isinstance(latest, dict) else None
+    sender = action_call.get("sender_id")
+    if isinstance(sender, str) and isinstance(message_id, str):
+        return sender, message_id
+    return None
 
 
 def install(config: Optional[Settings] = None) -> None:
@@ -148,6 +174,7 @@ def install(config: Optional[Settings] = None) -> None:
         return
     _config = config or load()
     _breakers.clear()
+    _failed_turns.clear()
 
     async def send(
         self: EndpointConfig,

@@ -150,9 +150,9 @@ class Settings:
     action_timeout_s: float = 5.0
     #: Consecutive failed action-server calls after which the Rasa server stops calling it for
     #: ``action_breaker_cooldown_s`` and answers at once (bot/supervision/breaker.py); 0: off.
-    action_breaker_failures: int = 3
+    action_breaker_failures: int = 2
     #: Seconds calls are skipped once the breaker opened; then one call is tried.
-    action_breaker_cooldown_s: float = 10.0
+    action_breaker_cooldown_s: float = 5.0
 
 
 def policy_figures() -> frozenset:

@@ -263,3 +263,18 @@ async def test_other_requests_are_not_guarded(server, guarded) -> None:
     server["mode"] = "error"
     with pytest.raises(ClientResponseError):  # not an action call: no stand-in answer
         await EndpointConfig(server["url"]).request(json={"x": 1}, method="post")
+
+
+async def test_one_message_waits_for_at_most_one_failed_call(server, guarded) -> None:
+    server["mode"] = "stall"
+    turn = action_call("validate_treatment_request_form", {**GIVEN, "requested_slot": "email"})
+    turn["tracker"]["latest_message"]["message_id"] = "m1"
+    url = server["url"]
+    await EndpointConfig(url).request(json=turn, method="post")  # times out: one failure
+    started = time.monotonic()
+    await EndpointConfig(url).request(json=turn, method="post")  # same message: not sent
+    assert time.monotonic() - started < 0.1 and server["calls"] == 1
+    assert action_client.breaker(url).consecutive == 1  # a skipped call is no new failure
+    turn["tracker"]["latest_message"]["message_id"] = "m2"
+    await EndpointConfig(url).request(json=turn, method="post")  # the next message tries again
+    assert server["calls"] == 2
