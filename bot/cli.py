@@ -375,7 +375,7 @@ def cmd_run(_: argparse.Namespace) -> int:
 
     try:
         supervisord.run(settings.VAR_DIR)  # does not return: this process becomes supervisord
-    except (OSError, ValueError) as error:
+    except (OSError, RuntimeError, ValueError) as error:
         print(f"run: {error}", file=sys.stderr)
     return 1
 

@@ -51,3 +51,16 @@ def test_a_percent_sign_in_a_path_is_refused_before_anything_is_written(tmp_path
     with pytest.raises(ValueError, match="'%'"):
         supervisord.write_config(var)
     assert not var.exists()
+
+
+def test_a_second_run_on_the_same_var_leaves_the_first_ones_config(tmp_path: Path) -> None:
+    import socket
+
+    var = tmp_path / "v"
+    first = supervisord.write_config(var).read_text()
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listening:
+        listening.bind(str(supervisord.socket_path(var)))  # a running supervisord
+        listening.listen(1)
+        with pytest.raises(RuntimeError, match="already runs"):
+            supervisord.write_config(var)
+    assert supervisord.config_path(var).read_text() == first  # its socket password still works

@@ -160,8 +160,26 @@ def _private_dir(path: Path) -> None:
     os.chmod(path, 0o700)
 
 
+def running(var_dir: Path) -> bool:
+    """Does a supervisord answer on this ``var/``'s control socket?"""
+    import socket
+
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        try:
+            sock.connect(str(socket_path(var_dir)))
+        except OSError:
+            return False
+    return True
+
+
 def write_config(var_dir: Path) -> Path:
-    """Create the private runtime and log folders and write the configuration (0600)."""
+    """Create the private runtime and log folders and write the configuration (0600).
+
+    Refused while a supervisord runs on ``var_dir``: a new config (with a new socket password)
+    would lock ``ctl`` out of the running one.
+    """
+    if running(var_dir):
+        raise RuntimeError(f"supervisord already runs for {var_dir}: `python -m bot ctl status`")
     if len(str(socket_path(var_dir))) > MAX_SOCKET_PATH:
         raise ValueError(f"MIBG_VAR_DIR is too long for a control socket: {var_dir}")
     text = config_text(var_dir, secrets.token_urlsafe(24))  # refuses a '%' before any mkdir
