@@ -22,7 +22,7 @@ from typing import Dict, Iterator, List
 
 import pytest
 
-from tests.conftest import MODEL, ROOT, LiveStack, wait_for
+from tests.conftest import MODEL, ROOT, LiveStack, prepared_stack, wait_for
 from tests.test_rest_live import listed_requests
 
 pytestmark = pytest.mark.rasa_server
@@ -85,37 +85,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Supervised]:
     if not MODEL.exists():
         pytest.fail(f"no trained model at {MODEL}: run `make train`")
     var = tmp_path_factory.mktemp("supervised")
-    rasa_port, action_port, web_port = free_ports(3)
-    env = dict(os.environ)
-    env.pop("ACTION_SERVER_TOKEN", None)
-    env.update(
-        PYTHONPATH=str(ROOT),
-        RASA_PORT=str(rasa_port),
-        ACTION_PORT=str(action_port),
-        WEB_PORT=str(web_port),
-        DATABASE_URL=f"sqlite:///{var / 'requests.db'}",
-        TRACKER_DATABASE_URL=f"sqlite:///{var / 'tracker.db'}",
-        MIBG_VAR_DIR=str(var),
-        TF_CPP_MIN_LOG_LEVEL="3",
-        RASA_TELEMETRY_ENABLED="false",
-        CORS_ORIGINS=f"http://localhost:{web_port}",
-        ACTION_BREAKER_COOLDOWN_S=str(COOLDOWN_S),
-        RETENTION_SCHEDULE="0",
-    )
-    subprocess.run(
-        [sys.executable, "-m", "bot", "db", "upgrade"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-    stack = Supervised(
-        rasa_url=f"http://127.0.0.1:{rasa_port}",
-        action_url=f"http://127.0.0.1:{action_port}",
-        web_url=f"http://127.0.0.1:{web_port}",
-        env=env,
-        logs=var / "log",
-    )
+    stack = prepared_stack(var, *free_ports(3), kind=Supervised)
+    stack.logs = var / "log"
+    env = stack.env
+    env.update(ACTION_BREAKER_COOLDOWN_S=str(COOLDOWN_S), RETENTION_SCHEDULE="0")
     # Appending: supervisord and the ready check write to the same file from two processes.
     output = (var / "supervisord.out").open("ab")
     supervisord = subprocess.Popen(
