@@ -34,6 +34,22 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def free_ports(count: int, ports: range) -> List[int]:
+    """The first ``count`` ports of ``ports`` that nothing listens on (a live test's own range,
+    so parallel runs on one machine do not collide)."""
+    found: List[int] = []
+    for port in ports:
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        found.append(port)
+        if len(found) == count:
+            return found
+    raise RuntimeError(f"not {count} free ports in {ports}")
+
+
 def wait_for(url: str, timeout: float, process: Optional[subprocess.Popen] = None) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,7 +21,7 @@ from typing import Dict, Iterator, List
 
 import pytest
 
-from tests.conftest import MODEL, ROOT, LiveStack, prepared_stack, wait_for
+from tests.conftest import MODEL, ROOT, LiveStack, free_ports, prepared_stack, wait_for
 from tests.test_rest_live import listed_requests
 
 pytestmark = pytest.mark.rasa_server
@@ -31,20 +30,6 @@ pytestmark = pytest.mark.rasa_server
 PORTS = range(7100, 7200)
 UNAVAILABLE = "That part is not available for a moment, please try again shortly."
 COOLDOWN_S = 2.0
-
-
-def free_ports(count: int) -> List[int]:
-    found: List[int] = []
-    for port in PORTS:
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-        found.append(port)
-        if len(found) == count:
-            return found
-    raise RuntimeError(f"no {count} free ports in {PORTS}")
 
 
 class Supervised(LiveStack):
@@ -85,7 +70,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Supervised]:
     if not MODEL.exists():
         pytest.fail(f"no trained model at {MODEL}: run `make train`")
     var = tmp_path_factory.mktemp("supervised")
-    stack = prepared_stack(var, *free_ports(3), kind=Supervised)
+    stack = prepared_stack(var, *free_ports(3, PORTS), kind=Supervised)
     stack.logs = var / "log"
     env = stack.env
     env.update(ACTION_BREAKER_COOLDOWN_S=str(COOLDOWN_S), RETENTION_SCHEDULE="0")
