@@ -63,8 +63,9 @@ migrate: $(VENV)/.complete
 
 # ---------------------------------------------------------------- run
 run: $(VENV)/.complete $(MODEL) $(NODE_MODULES) migrate
-	@echo "==> starting Rasa ($(RASA_PORT)), actions ($(ACTION_PORT)), web ($(WEB_PORT)); Ctrl-C stops all"
-	@$(VENV)/bin/honcho start -f Procfile
+	@echo "==> starting Rasa ($(RASA_PORT)), actions ($(ACTION_PORT)), web ($(WEB_PORT)) under supervisord"
+	@echo "    a server that dies is restarted; logs in var/log/; Ctrl-C stops all (docs/processes.md)"
+	@$(PY) -m bot run
 
 # ---------------------------------------------------------------- checks
 test: $(VENV)/.complete $(MODEL) $(NODE_MODULES)

@@ -9,17 +9,39 @@ almost every turn. It also encodes the whole conversation (~50 KiB of JSON) with
 bodies with ``ujson`` (a Rasa dependency; same JSON, about 3x faster here; ``json`` for
 anything ujson refuses). Idle connections are dropped after ``KEEPALIVE_S`` seconds, below
 Sanic's default keep-alive of 5 s, so the client never reuses a connection the action server
-may be closing ("Cannot write to closing transport"). Status handling, headers, parameters,
-TLS and the timeout stay those of Rasa's method.
+may be closing ("Cannot write to closing transport"). Status handling, headers, parameters and
+TLS stay those of Rasa's method.
+
+Calls that run an action (a body with ``next_action``) are guarded as well, because Rasa
+waits 300 s for them and, when one fails, sends the patient nothing:
+
+- they time out after ``ACTION_TIMEOUT_S`` (5 s);
+- a refused or broken connection, a timeout or an error status other than 400 (400 is the
+  action server's way to reject an action, which Rasa handles) counts as a failure of the
+  endpoint's circuit breaker (``bot.supervision.breaker``); while it is open, calls are not
+  made at all;
+- after a failed call, the same message (turn) makes no second call: the form's validation
+  runs before and after a question in the form, and each would wait for the timeout;
+- a failed or skipped call is answered by ``bot.supervision.fallback``: the patient hears
+  ``utter_action_unavailable`` and the form stays where it was.
+
+Log lines name the action and the error's type only.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import ssl
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Awaitable, Callable, Dict, Optional, Tuple
+
+from bot.settings import Settings, load
+from bot.supervision import fallback
+from bot.supervision.breaker import CircuitBreaker
+
+logger = logging.getLogger(__name__)
 
 #: Seconds an idle connection is kept; below the 5 s Sanic closes them after by default.
 KEEPALIVE_S = 4.0
@@ -62,16 +84,99 @@ def _session(endpoint: Any) -> Any:
     return session
 
 
-def install() -> None:
-    """Replace ``EndpointConfig.request`` with the kept-alive version (idempotent)."""
+#: The settings the guard was installed with, and one breaker per action-server URL.
+_config: Settings = Settings()
+_breakers: Dict[str, CircuitBreaker] = {}
+#: Conversation -> id of its latest message whose action call failed (see ``guarded``).
+_failed_turns: Dict[str, str] = {}
+MAX_FAILED_TURNS = 10_000
+
+
+def breaker(url: str) -> CircuitBreaker:
+    """The circuit breaker of the action server at ``url`` (one per process)."""
+    found = _breakers.get(url)
+    if found is None:
+        found = _breakers[url] = CircuitBreaker(
+            _config.action_breaker_failures, _config.action_breaker_cooldown_s
+        )
+    return found
+
+
+def is_action_call(method: str, body: Any) -> bool:
+    return method == "post" and isinstance(body, dict) and "next_action" in body
+
+
+async def guarded(url: str, action_call: Dict[str, Any], send: Callable[[], Awaitable[Any]]) -> Any:
+    """``send()``'s answer, or the fallback's when it fails or the breaker is open."""
+    import aiohttp
+    from rasa.utils.endpoints import ClientResponseError
+
+    name = action_call.get("next_action")
+    turn = _turn(action_call)
+    if turn is not None and _failed_turns.get(turn[0]) == turn[1]:
+        # This message already waited for a failed call (the form's validation before a
+        # question is answered and again after it): at most one timeout per message.
+        logger.warning("action server not called for %s: failed in this turn", name)
+        return fallback.answer(action_call)
+    circuit = breaker(url)
+    if not circuit.allow():
+        logger.warning("action server not called for %s: circuit open", name)
+        return fallback.answer(action_call)
+    try:
+        result = await send()
+    except ClientResponseError as error:
+        if error.status == 400:  # a rejection is an answer: Rasa lets the rules take over
+            circuit.success()
+            raise
+        reason = f"HTTP {error.status}"
+    except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+        reason = type(error).__name__
+    except BaseException:
+        circuit.abandon()  # cancelled or a bug of ours: neither a success nor a failure
+        raise
+    else:
+        circuit.success()
+        return result
+    if circuit.failure():
+        logger.warning(
+            "action server failed %d time(s) in a row: not called for %.0f s",
+            circuit.consecutive,
+            circuit.cooldown_s,
+        )
+    logger.warning("action server could not run %s (%s): answered for it", name, reason)
+    if turn is not None:
+        if len(_failed_turns) >= MAX_FAILED_TURNS:
+            _failed_turns.clear()
+        _failed_turns[turn[0]] = turn[1]
+    return fallback.answer(action_call)
+
+
+def _turn(action_call: Dict[str, Any]) -> Optional[Tuple[str, str]]:
+    """(conversation, id of its latest message), if the call names both."""
+    tracker = action_call.get("tracker")
+    latest = tracker.get("latest_message") if isinstance(tracker, dict) else None
+    message_id = latest.get("message_id") if isinstance(latest, dict) else None
+    sender = action_call.get("sender_id")
+    if isinstance(sender, str) and isinstance(message_id, str):
+        return sender, message_id
+    return None
+
+
+def install(config: Optional[Settings] = None) -> None:
+    """Replace ``EndpointConfig.request`` with the kept-alive, guarded version (idempotent)."""
+    import aiohttp
     from aiohttp import ContentTypeError
     from rasa.shared.exceptions import FileNotFoundException
     from rasa.utils.endpoints import ClientResponseError, EndpointConfig, concat_url
 
+    global _config
     if getattr(EndpointConfig, "_mibg_kept_alive", False):
         return
+    _config = config or load()
+    _breakers.clear()
+    _failed_turns.clear()
 
-    async def request(
+    async def send(
         self: EndpointConfig,
         method: str = "post",
         subpath: Optional[str] = None,
@@ -113,6 +218,15 @@ def install() -> None:
                 return await response.json()
             except ContentTypeError:
                 return None
+
+    async def request(
+        self: EndpointConfig, method: str = "post", *args: Any, **kwargs: Any
+    ) -> Optional[Any]:
+        body = kwargs.get("json")
+        if not is_action_call(method, body):
+            return await send(self, method, *args, **kwargs)
+        kwargs["timeout"] = aiohttp.ClientTimeout(total=_config.action_timeout_s)
+        return await guarded(self.url, body, lambda: send(self, method, *args, **kwargs))
 
     EndpointConfig._mibg_original_request = EndpointConfig.request
     EndpointConfig.request = request

@@ -11,6 +11,8 @@
 - ``rasa ...``: Rasa's own command line (``train``, ``test``), with telemetry off.
 - ``wait-ready``: wait until all servers answer, then print the URLs (used by ``make run``).
 - ``nginx-config``: write an nginx config that balances several Rasa servers (docs/deploy.md).
+- ``run``: all three servers under supervisord in the foreground, restarted when one dies
+  (``make run``; docs/processes.md). ``ctl ...``: supervisorctl for it (``ctl status``).
 """
 
 from __future__ import annotations
@@ -115,6 +117,14 @@ def build_parser() -> argparse.ArgumentParser:
     nginx.add_argument("--dir", default=None, help="pid, logs, temp files (default: var/nginx)")
     nginx.add_argument("--sticky-key", default="$remote_addr", help="socket.io stickiness key")
     nginx.set_defaults(handler=cmd_nginx_config)
+
+    run = commands.add_parser(
+        "run", help="start all servers under supervisord (foreground, restarts what dies)"
+    )
+    run.set_defaults(handler=cmd_run)
+    ctl = commands.add_parser("ctl", help="supervisorctl for `run`: status, restart NAME, pid NAME")
+    ctl.add_argument("ctl_args", nargs=argparse.REMAINDER, metavar="ARGS")
+    ctl.set_defaults(handler=cmd_ctl)
     return parser
 
 
@@ -356,5 +366,21 @@ def cmd_wait_ready(args: argparse.Namespace) -> int:
     )
     if args.exit:
         return 0
-    while True:  # honcho stops every process when one exits: stay up
+    while True:  # without --exit: stay up, for a process manager that stops all when one exits
         time.sleep(3600)
+
+
+def cmd_run(_: argparse.Namespace) -> int:
+    from bot.supervision import supervisord
+
+    try:
+        supervisord.run(settings.VAR_DIR)  # does not return: this process becomes supervisord
+    except (OSError, RuntimeError, ValueError) as error:
+        print(f"run: {error}", file=sys.stderr)
+    return 1
+
+
+def cmd_ctl(args: argparse.Namespace) -> int:
+    from bot.supervision import supervisord
+
+    return supervisord.ctl(settings.VAR_DIR, args.ctl_args or ["status"])

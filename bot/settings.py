@@ -143,6 +143,16 @@ class Settings:
     transcript_retention_days: int = 90
     #: Run the retention job once a day in the web app (``serve-web``); 0: only by hand.
     retention_schedule: bool = True
+    #: Seconds the Rasa server waits for the action server's answer to one action (form,
+    #: consent, privacy) before the patient hears ``utter_action_unavailable``
+    #: (bot/action_client.py). Rasa's own limit is 300 s: a stalled action server held every
+    #: form message that long.
+    action_timeout_s: float = 5.0
+    #: Consecutive failed action-server calls after which the Rasa server stops calling it for
+    #: ``action_breaker_cooldown_s`` and answers at once (bot/supervision/breaker.py); 0: off.
+    action_breaker_failures: int = 2
+    #: Seconds calls are skipped once the breaker opened; then one call is tried.
+    action_breaker_cooldown_s: float = 5.0
 
 
 def policy_figures() -> frozenset:
@@ -206,6 +216,11 @@ def load() -> Settings:
         transcript_retention_days=_int("TRANSCRIPT_RETENTION_DAYS", 90),
         retention_schedule=os.environ.get("RETENTION_SCHEDULE", "1").strip().lower()
         not in ("0", "false", "no", "off"),
+        action_timeout_s=_float("ACTION_TIMEOUT_S", Settings.action_timeout_s),
+        action_breaker_failures=_int("ACTION_BREAKER_FAILURES", Settings.action_breaker_failures),
+        action_breaker_cooldown_s=_float(
+            "ACTION_BREAKER_COOLDOWN_S", Settings.action_breaker_cooldown_s
+        ),
     )
 
 

@@ -17,7 +17,7 @@ import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional
+from typing import Dict, Iterator, List, Optional, Type, TypeVar
 
 import pytest
 
@@ -32,6 +32,22 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def free_ports(count: int, ports: range) -> List[int]:
+    """The first ``count`` ports of ``ports`` that nothing listens on (a live test's own range,
+    so parallel runs on one machine do not collide)."""
+    found: List[int] = []
+    for port in ports:
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        found.append(port)
+        if len(found) == count:
+            return found
+    raise RuntimeError(f"not {count} free ports in {ports}")
 
 
 def wait_for(url: str, timeout: float, process: Optional[subprocess.Popen] = None) -> None:
@@ -88,6 +104,9 @@ class LiveStack:
         return "\n".join(m.get("text", "") for m in self.chat(sender, message))
 
 
+S = TypeVar("S", bound=LiveStack)
+
+
 def _start(cmd: List[str], env: Dict[str, str], log: Path) -> subprocess.Popen:
     return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
 
@@ -103,12 +122,11 @@ def stop_processes(processes: List[subprocess.Popen]) -> None:
             process.kill()
 
 
-@pytest.fixture(scope="session")
-def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
-    if not MODEL.exists():
-        pytest.fail(f"no trained model at {MODEL}: run `make train`")
-    workdir = tmp_path_factory.mktemp("live")
-    rasa_port, action_port, web_port = free_port(), free_port(), free_port()
+def prepared_stack(
+    workdir: Path, rasa_port: int, action_port: int, web_port: int, kind: Type[S] = LiveStack
+) -> S:
+    """A ``kind`` of :class:`LiveStack` (not started) on these ports with throw-away SQLite
+    files in ``workdir``, its requests database migrated."""
     env = dict(os.environ)
     # The action-server token is made by the servers in MIBG_VAR_DIR (var/action-server.token).
     env.pop("ACTION_SERVER_TOKEN", None)
@@ -133,13 +151,22 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
         check=True,
         stdout=subprocess.DEVNULL,
     )
-    stack = LiveStack(
+    return kind(
         rasa_url=f"http://127.0.0.1:{rasa_port}",
         action_url=f"http://127.0.0.1:{action_port}",
         web_url=f"http://127.0.0.1:{web_port}",
         env=env,
         logs=workdir,
     )
+
+
+@pytest.fixture(scope="session")
+def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
+    if not MODEL.exists():
+        pytest.fail(f"no trained model at {MODEL}: run `make train`")
+    workdir = tmp_path_factory.mktemp("live")
+    stack = prepared_stack(workdir, free_port(), free_port(), free_port())
+    env = stack.env
     stack.processes = [
         _start([sys.executable, "-m", "bot", "serve-actions"], env, workdir / "actions.log"),
         _start([sys.executable, "-m", "bot", "serve-rasa"], env, workdir / "rasa.log"),

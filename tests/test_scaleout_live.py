@@ -15,7 +15,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,6 +34,7 @@ import sqlalchemy
 from bench.stack import redis_answers
 from bot import serving
 from tests.conftest import MODEL, POSTGRES_ADMIN_URL, ROOT, wait_for
+from tests.conftest import free_ports as free_ports_in
 from tests.test_socketio import ChatClient, joined
 from tests.test_workers_live import SCRIPT
 
@@ -55,17 +55,7 @@ WORKERS_A = os.environ.get("SCALEOUT_WORKERS_A", "1")
 
 def free_ports(count: int) -> List[int]:
     low, high = (int(p) for p in PORT_RANGE.split("-"))
-    found = []
-    for port in range(low, high + 1):
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-        found.append(port)
-        if len(found) == count:
-            return found
-    raise RuntimeError(f"not {count} free ports in {PORT_RANGE}")
+    return free_ports_in(count, range(low, high + 1))
 
 
 @dataclass

@@ -3,7 +3,8 @@
 Rasa 3.6 warns "The utterance 'utter_x' is not used in any story or rule" for every response
 that only custom actions or forms send (form questions, tumour figures, the form's error
 messages). Those responses are used; Rasa just cannot see it. This gate accepts that warning
-only for responses that a custom action in ``actions/`` names, or that a form asks
+only for responses that a custom action in ``actions/`` names (or the Rasa server's stand-in
+answer for an action, ``bot/supervision/``), or that a form asks
 (``utter_ask_<slot>``), so a response that nothing sends still fails, and so does any other
 warning.
 """
@@ -31,7 +32,8 @@ def responses_sent_by_code() -> Set[str]:
     from bot.content.glossary import TERMS
 
     names: Set[str] = set(TUMOUR_RESPONSES.values()) | {t.response for t in TERMS.values()}
-    for path in (ROOT / "actions").glob("*.py"):
+    # bot/supervision/: what the Rasa server says in place of an action it could not run.
+    for path in [*(ROOT / "actions").glob("*.py"), *(ROOT / "bot" / "supervision").glob("*.py")]:
         names.update(re.findall(r"[\"'](utter_[a-z0-9_]+)[\"']", path.read_text(encoding="utf-8")))
     return names
 

@@ -48,14 +48,19 @@ MIN_VALUE_CHARS = 3
 def closes_form(events: Reversible[Any]) -> bool:
     """Whether the latest turn (events after the last user message) stored or cancelled.
 
-    Runs on every save: it reads only the events of the latest turn, from the end.
+    Runs on every save: it reads only the events of the latest turn, from the end. A cancel
+    counts when it ended the form (``ActiveLoop(None)`` after it): while the action server is
+    down the Rasa server answers for the action and the form goes on (bot/supervision/fallback.py).
     """
-    from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
+    from rasa.shared.core.events import ActionExecuted, ActiveLoop, SlotSet, UserUttered
 
+    loop_ended = False
     for event in reversed(events):
         if isinstance(event, UserUttered):
             return False
-        if isinstance(event, ActionExecuted) and event.action_name == CANCEL:
+        if isinstance(event, ActiveLoop) and event.name is None:
+            loop_ended = True
+        if isinstance(event, ActionExecuted) and event.action_name == CANCEL and loop_ended:
             return True
         if isinstance(event, SlotSet) and event.key == "request_reference" and event.value:
             return True
