@@ -31,6 +31,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.submit_request import RESET_SLOTS
+from bot.i18n import locales
+from bot.i18n.conversation import conversation_language
 from bot.i18n.locales import DEFAULT_LANGUAGE
 from bot.i18n.values import display
 from bot.privacy import erasure
@@ -43,6 +45,7 @@ PENDING_SLOT = "privacy_pending"
 PAUSED_SLOT = "privacy_paused_form"
 ERASE, WITHDRAW = "erase", "withdraw"
 FIELD_LABELS = {
+    "request": "Request",
     "full_name": "Name",
     "email": "Email",
     "phone": "Phone",
@@ -165,13 +168,16 @@ class ActionPrivacyKeep(Action):
         return [SlotSet(PENDING_SLOT, None)] + _resume(tracker)
 
 
-def describe(records: List[Dict[str, Any]]) -> str:
-    """The stored requests as lines for the chat (this sender's own, never anyone else's)."""
+def describe(records: List[Dict[str, Any]], language: str = DEFAULT_LANGUAGE) -> str:
+    """The stored requests as lines for the chat (this sender's own, never anyone else's),
+    labelled and shown in the conversation's language (``field_labels`` of vocabulary.yml)."""
+    labels = {**FIELD_LABELS, **(locales.vocabulary(language).get("field_labels") or {})}
     parts = []
     for record in records:
-        lines = [f"Request {record['reference']} ({record['status']}):"]
-        for name, label in FIELD_LABELS.items():
-            lines.append(f"- {label}: {display(record.get(name), DEFAULT_LANGUAGE)}")
+        lines = [f"{labels['request']} {record['reference']} ({record['status']}):"]
+        for name in FIELD_LABELS:
+            if name != "request":
+                lines.append(f"- {labels[name]}: {display(record.get(name), language)}")
         parts.append("\n".join(lines))
     return "\n\n".join(parts)
 
@@ -192,7 +198,9 @@ class ActionShowMyData(Action):
             dispatcher.utter_message(response="utter_privacy_unavailable")
             return []
         if records:
-            dispatcher.utter_message(response="utter_my_data", details=describe(records))
+            dispatcher.utter_message(
+                response="utter_my_data", details=describe(records, conversation_language(tracker))
+            )
         else:
             dispatcher.utter_message(response="utter_my_data_none")
         return []

@@ -140,3 +140,13 @@ def test_the_first_reply_uses_the_served_models_classifier(classifier: Any) -> N
         assert message.metadata == {hint.DETECTED_KEY: "ru"}
     finally:
         detect.serve(None)
+
+
+def test_my_data_is_described_in_the_conversations_language() -> None:
+    from actions.privacy_requests import describe
+
+    record = {"reference": "MIBG-ABC123", "status": "new", "full_name": "Anna", "country": "Austria"}
+    german = describe([record], "de")
+    assert "Anfrage MIBG-ABC123" in german and "- Land: Österreich" in german
+    assert "- Nachricht: nicht angegeben" in german
+    assert "- Country: Austria" in describe([record])
