@@ -3,7 +3,7 @@
 Both bots get the same channel (our REST channel only, written to ``bench/work/credentials.yml``
 so work in progress on other channels cannot break the benchmark), the same kind of tracker
 store (the repository's ``endpoints.yml``: SQL, here SQLite in a fresh temp file per server) and
-the same action server (started as the Procfile does). Our bot is served as
+the same action server (started as `make run` does). Our bot is served as
 ``python -m bot serve-rasa`` serves it, with the speed-ups of ``bot/speedups.py`` applied
 in-process (``bench.launch --deployed``); the baseline is a plain ``rasa run``, as a default
 bot is. ``--enable-api`` with a random token opens ``/model/parse`` for the NLU evaluation.
@@ -28,7 +28,7 @@ from bench.load import REST_PATH
 from bench.prepare import RASA, ROOT, WORK
 
 CREDENTIALS = "bot.channels.rest.SafeRestInput:\n"
-#: As the Procfile starts the action server: a keep-alive longer than Rasa's 15 s aiohttp pool
+#: As `make run` starts the action server: a keep-alive longer than Rasa's 15 s aiohttp pool
 #: (Sanic's 5 s default made Rasa reuse closed connections and lose conversations under load).
 ACTION_SERVER_ENV = {"SANIC_KEEP_ALIVE_TIMEOUT": "120"}
 #: One action-server token for every server of a benchmark run.
