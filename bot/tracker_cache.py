@@ -63,6 +63,8 @@ class CachedSession:
 
     stamp: Stamp
     events: Tuple[Any, ...]
+    #: A copy of the tracker that was saved with these events (None: rebuild from them).
+    tracker: Any = None
 
 
 class SessionCache:
@@ -185,6 +187,8 @@ def install() -> None:
             # The stamp read before the rows: if a write came in between, it differs next time.
             entry = CachedSession(stamp, tuple(events))
             cache.put(sender_id, entry)
+        if entry.tracker is not None:  # its state is that of its events: a copy, no replay
+            return entry.tracker.copy()
         return DialogueStateTracker.from_events(sender_id, list(entry.events), self.domain.slots)
 
     async def save(self: Any, tracker: DialogueStateTracker) -> None:
@@ -214,7 +218,8 @@ def install() -> None:
         ):
             cache.drop(tracker.sender_id)  # the next retrieve follows Rasa's session query
         else:
-            cache.put(tracker.sender_id, CachedSession(stamp, tuple(tracker.events)))
+            saved = tracker.copy()
+            cache.put(tracker.sender_id, CachedSession(stamp, tuple(saved.events), saved))
 
     store_class._mibg_originals = {"_retrieve": original_retrieve, "save": original_save}
     store_class._retrieve = _retrieve
