@@ -23,13 +23,15 @@ TRAIN_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/nul
 	$(wildcard bot/nlu/*.py) $(wildcard bot/content/*.py)
 NODE_MODULES := node_modules/.package-lock.json
 
-.PHONY: help run test venv train migrate lint format bench bench-staff bench-languages lock clean
+.PHONY: help run test venv train migrate lint format bench bench-staff bench-languages bench-long test-adversarial lock clean
 
 help:
 	@echo "make run    install what is missing, train if data changed, start all servers"
 	@echo "make test   the same bootstrap, then every check (lint, validate, pytest, rasa test, NLU)"
 	@echo "make bench  benchmark our bot against a default Rasa bot (docs/performance.md)"
 	@echo "make bench-staff  staff console response times with 10,000 conversations"
+	@echo "make bench-long   cost of a message at turn 10 and turn 400 of a conversation"
+	@echo "make test-adversarial  floods, crafted payloads, takeover, login bypass, log leaks"
 
 # ---------------------------------------------------------------- bootstrap
 $(VENV)/.complete: requirements.lock scripts/bootstrap-venv.sh
@@ -92,6 +94,14 @@ bench-languages: $(VENV)/.complete $(SPACY_MODEL)
 # Staff console with 10,000 conversations: list page and search response times.
 bench-staff: $(VENV)/.complete
 	@$(PY) -m bench.staff_console $(BENCH_ARGS)
+
+# A 600-turn conversation over REST; fails when turn 400 costs more than 1.5x turn 10.
+bench-long: $(VENV)/.complete $(MODEL)
+	@$(PY) -m bench.long_conversation $(BENCH_ARGS)
+
+# Attacks on a live stack (bench/adversarial.py); `make test` runs it too.
+test-adversarial: $(VENV)/.complete $(MODEL)
+	@$(PY) -m bench.adversarial $(ADVERSARIAL_ARGS)
 
 # Re-resolve requirements.in and pin everything (then commit requirements.lock).
 lock: $(VENV)/.complete

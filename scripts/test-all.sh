@@ -28,6 +28,8 @@ step "rasa test (test stories, fail on prediction errors)" bash -c \
      --fail-on-prediction-errors --out test-artifacts/rasa-test > test-artifacts/rasa-test.log 2>&1 \
    || { grep -v '^\s*$' test-artifacts/rasa-test.log | tail -40; cat test-artifacts/rasa-test/failed_test_stories.yml 2>/dev/null | head -60; exit 1; }
    grep -E 'Finished evaluation|Correct:|Accuracy' test-artifacts/rasa-test.log | tail -4 || true"
+step "adversarial (flood, crafted payloads, session takeover, login throttling, log leaks)" \
+  $PY -m bench.adversarial
 step "NLU on the held-out splits (gates: macro-F1 >= 0.97, out-of-domain rejected >= 95%, in-domain rejected <= 3%)" \
   $PY -m bot.checks.nlu_eval --holdout tests/nlu_holdout.yml tests/nlu_holdout_new_intents.yml \
     --ood tests/ood_sentences.yml tests/blind/general_oos.yml \
