@@ -29,6 +29,8 @@ the test stories and on long conversations.
   the key Rasa uses as "prediction source" when *no* rule matched, built from the kept states:
   Rasa only checks whether that key is among ``rules_not_in_stories`` (rule keys, none longer
   than the longest rule, and source names), which neither key ever is.
+- What is remembered of a conversation is dropped with its tracker-cache entry
+  (``bot.tracker_cache.ON_DROP``): an erasure leaves none of its events here.
 - Local action payloads (``action_answer``, ``action_session_start``, bot/local_actions.py):
   those actions read the slots, the latest message and the active loop, never the list of
   events, so their payload carries the events of the current turn only (from the latest user
@@ -356,7 +358,7 @@ def install() -> None:
     from rasa.core.policies.rule_policy import RulePolicy
     from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 
-    from bot import local_actions
+    from bot import local_actions, tracker_cache
 
     if getattr(DialogueStateTracker, "_mibg_history", False):
         return
@@ -409,6 +411,10 @@ def install() -> None:
             ]
         return result
 
+    # An erasure (bot/privacy) or a new session drops the conversation from the tracker cache:
+    # its events must not stay here either.
+    if forget not in tracker_cache.ON_DROP:
+        tracker_cache.ON_DROP.append(forget)
     DialogueStateTracker._mibg_history_originals = originals
     DialogueStateTracker.applied_events = _applied_events
     DialogueStateTracker.copy = _copy
@@ -432,6 +438,12 @@ class _EventlessTracker:
         return self._tracker.current_state(EventVerbosity.NONE)
 
 
+def forget(sender_id: str) -> None:
+    """Drop what is remembered of a conversation (its events may hold personal details)."""
+    _applied.pop(sender_id, None)
+    _states.pop(sender_id, None)
+
+
 def uninstall() -> None:
     """Rasa's own methods back, and the caches emptied (for tests)."""
     from rasa.shared.core.trackers import DialogueStateTracker
@@ -440,5 +452,9 @@ def uninstall() -> None:
         for (owner, name), method in DialogueStateTracker._mibg_history_originals.items():
             setattr(owner, name, method)
         DialogueStateTracker._mibg_history = False
+    from bot import tracker_cache
+
+    if forget in tracker_cache.ON_DROP:
+        tracker_cache.ON_DROP.remove(forget)
     _applied.clear()
     _states.clear()

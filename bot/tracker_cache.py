@@ -43,9 +43,14 @@ import logging
 import os
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 logger = logging.getLogger(__name__)
+
+
+#: Called with the sender id whenever an entry is dropped (an erasure, a new session), so other
+#: per-conversation caches (bot/history.py) forget that conversation's events too.
+ON_DROP: List[Callable[[str], None]] = []
 
 
 @dataclass(frozen=True)
@@ -90,6 +95,8 @@ class SessionCache:
 
     def drop(self, sender_id: str) -> None:
         self._entries.pop(sender_id, None)
+        for forget in ON_DROP:
+            forget(sender_id)
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -178,3 +178,16 @@ def _first_difference(ours: list, rasa: list) -> str:
                 if x != y:
                     return f"story {n} prediction {m}: ours {x[0]} {x[3:]} rasa {y[0]} {y[3:]}"
     return "lengths differ"
+
+
+def test_an_erased_conversation_is_forgotten(agent, patched) -> None:
+    """The erasure drops the conversation from the tracker cache; its events go from here too."""
+    from bot.tracker_cache import SessionCache
+
+    tracker = DialogueStateTracker("erased", agent.domain.slots)
+    for event in story_events(agent.domain)[0]:
+        tracker.update(event)
+    prediction(agent, tracker)
+    assert "erased" in history._applied and "erased" in history._states
+    SessionCache(10).drop("erased")
+    assert "erased" not in history._applied and "erased" not in history._states
