@@ -209,6 +209,26 @@ TYPED = [
     "/" + "a" * 300,
     "/",
     "/ask_tumour{}",
+    # Rasa's default intents, typed: restart, session start, rewinds (UserUtteranceReverted)
+    "/restart",
+    "/session_start",
+    "/back",
+    "/nlu_fallback",
+    "/EXTERNAL_anything",
+    "/no_such_intent",
+    # slots and fields an entity must not reach
+    '/change_field{"form_field": "requested_slot"}',
+    '/change_field{"form_field": "consent_at"}',
+    '/change_field{"form_field": "__class__"}',
+    '/change_field{"form_field": "' + "e" * 199 + '"}',
+    '/inform{"requested_slot": "full_name", "privacy_consent": true}',
+    '/choose_item{"tumour": "99"}',
+    '/ask_definition{"term": "__proto__"}',
+    "/erase_data",
+    "/show_my_data",
+    "/withdraw_consent",
+    "/skip",
+    "/affirm",
 ]
 TEXTS = [
     "\ud800 hi",

@@ -15,6 +15,11 @@ CONTROL_CHARS_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 #: character already, so any surrogate left in a ``str`` is a lone one.
 SURROGATES_RE = re.compile("[\ud800-\udfff]")
 SENDER_ID_RE = re.compile(r"[A-Za-z0-9_.:@\-]{1,128}")
+#: Rasa's typed ``/back`` (its default intent ``back``: ``action_back`` rewinds the last two user
+#: turns and says nothing unless the domain has ``utter_back``) left the visitor without any
+#: reply (bench/adversarial.py). No widget or messenger button sends it, so it is answered as
+#: not understood.
+REWIND_PAYLOAD_RE = re.compile(r"/back(\{.*\})?(@[^@]*)?", re.DOTALL)
 
 
 def clean_user_text(text: str, max_chars: int) -> str:
@@ -24,7 +29,7 @@ def clean_user_text(text: str, max_chars: int) -> str:
     """
     text = SURROGATES_RE.sub("", text)
     cleaned = CONTROL_CHARS_RE.sub("", unicodedata.normalize("NFC", text)).strip()
-    if not cleaned:
+    if not cleaned or REWIND_PAYLOAD_RE.fullmatch(cleaned):
         return EMPTY_MESSAGE_PAYLOAD
     return cleaned[:max_chars]
 
