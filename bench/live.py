@@ -1,48 +1,24 @@
 """A live stack (action server, Rasa, optionally the web app) for the scripts in ``bench/``.
 
 The same servers, environment and waits as the ``live_stack`` test fixture (tests/conftest.py,
-whose helpers this reuses), but as a context manager with fixed ports and extra environment,
-so a script run by ``make`` can start one, use it and stop it.
+whose ``prepared_stack`` and helpers this reuses), but as a context manager with fixed ports
+and extra environment, so a script run by ``make`` can start one, use it and stop it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import subprocess
+import shutil
 import sys
 import tempfile
 from pathlib import Path
 from typing import Dict, Iterator, Optional
 
-from tests.conftest import MODEL, ROOT, LiveStack, _start, stop_processes, wait_for
+from tests.conftest import MODEL, LiveStack, _start, prepared_stack, stop_processes, wait_for
 
-
-def stack_env(
-    workdir: Path, ports: tuple, extra: Optional[Dict[str, str]] = None
-) -> Dict[str, str]:
-    """The environment of every server: throw-away SQLite files in ``workdir``, our ports."""
-    rasa_port, action_port, web_port = ports
-    env = dict(os.environ)
-    env.pop("ACTION_SERVER_TOKEN", None)  # made by the servers in MIBG_VAR_DIR
-    for name in ("RASA_WORKERS", "LOCK_STORE_URL", "LOCK_STORE_PREFIX"):
-        env.pop(name, None)
-    env.update(
-        PYTHONPATH=str(ROOT),
-        RASA_PORT=str(rasa_port),
-        ACTION_PORT=str(action_port),
-        WEB_PORT=str(web_port),
-        DATABASE_URL=f"sqlite:///{workdir / 'requests.db'}",
-        TRACKER_DATABASE_URL=f"sqlite:///{workdir / 'tracker.db'}",
-        MIBG_VAR_DIR=str(workdir),
-        TF_CPP_MIN_LOG_LEVEL="3",
-        RASA_TELEMETRY_ENABLED="false",
-        CORS_ORIGINS=f"http://localhost:{web_port},http://127.0.0.1:{web_port}",
-        SANIC_KEEP_ALIVE_TIMEOUT="120",
-        PYTHONUNBUFFERED="1",
-    )
-    env.update(extra or {})
-    return env
+#: The caller's own server settings, which must not reach this stack.
+NOT_INHERITED = ("RASA_WORKERS", "LOCK_STORE_URL", "LOCK_STORE_PREFIX")
 
 
 @contextlib.contextmanager
@@ -56,24 +32,12 @@ def running_stack(
     """
     if not MODEL.exists():
         raise SystemExit(f"no trained model at {MODEL}: run `make train`")
-    ports = (base_port, base_port + 1, base_port + 2)
-    keep = bool(os.environ.get("KEEP_STACK_LOGS"))
     workdir = Path(tempfile.mkdtemp(prefix="mibg-stack-"))
-    env = stack_env(workdir, ports, extra_env)
-    subprocess.run(
-        [sys.executable, "-m", "bot", "db", "upgrade"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-    stack = LiveStack(
-        rasa_url=f"http://127.0.0.1:{ports[0]}",
-        action_url=f"http://127.0.0.1:{ports[1]}",
-        web_url=f"http://127.0.0.1:{ports[2]}",
-        env=env,
-        logs=workdir,
-    )
+    stack = prepared_stack(workdir, base_port, base_port + 1, base_port + 2)
+    env = stack.env
+    for name in NOT_INHERITED:
+        env.pop(name, None)
+    env.update(PYTHONUNBUFFERED="1", **(extra_env or {}))
     stack.processes = [
         _start([sys.executable, "-m", "bot", "serve-actions"], env, workdir / "actions.log"),
         _start([sys.executable, "-m", "bot", "serve-rasa"], env, workdir / "rasa.log"),
@@ -90,9 +54,7 @@ def running_stack(
         yield stack
     finally:
         stop_processes(stack.processes)
-        if not keep:
-            import shutil
-
-            shutil.rmtree(workdir, ignore_errors=True)
-        else:
+        if os.environ.get("KEEP_STACK_LOGS"):
             print(f"stack logs kept in {workdir}", file=sys.stderr)
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
