@@ -129,6 +129,13 @@ def test_a_form_answer_does_not_change_the_language(classifier: Any, text: str) 
     assert detect.detect(text, classifier, "inform") is None
 
 
+@pytest.mark.parametrize("text", ["Jonas Behalten", "Maria García López", "Анна Иванова"])
+def test_a_name_whatever_the_classifier_says_does_not_change_it(classifier: Any, text: str) -> None:
+    assert detect.detect(text, classifier, "out_of_scope") is None
+    assert detect.looks_like_a_name(text)
+    assert not detect.looks_like_a_name("Hat die Behandlung Nebenwirkungen?")
+
+
 def test_the_first_reply_uses_the_served_models_classifier(classifier: Any) -> None:
     """Russian in Latin letters fools py3langid ("en"); the model's own classifier knows it."""
     text = "u papy neiroblastoma kakie shansy na vyzdorovlenie"
@@ -145,7 +152,12 @@ def test_the_first_reply_uses_the_served_models_classifier(classifier: Any) -> N
 def test_my_data_is_described_in_the_conversations_language() -> None:
     from actions.privacy_requests import describe
 
-    record = {"reference": "MIBG-ABC123", "status": "new", "full_name": "Anna", "country": "Austria"}
+    record = {
+        "reference": "MIBG-ABC123",
+        "status": "new",
+        "full_name": "Anna",
+        "country": "Austria",
+    }
     german = describe([record], "de")
     assert "Anfrage MIBG-ABC123" in german and "- Land: Österreich" in german
     assert "- Nachricht: nicht angegeben" in german

@@ -127,9 +127,7 @@ EMERGENCY = "emergency"
 
 def false_emergencies(report: Report) -> List[Dict[str, str]]:
     """Held-out questions that are not emergencies but got the emergency answer."""
-    return [
-        e for e in report.errors if e["predicted"] == EMERGENCY and e["expected"] != EMERGENCY
-    ]
+    return [e for e in report.errors if e["predicted"] == EMERGENCY and e["expected"] != EMERGENCY]
 
 
 def print_report(report: Report) -> None:

@@ -149,6 +149,15 @@ def requested_by_own_phrase(text: str, code: str) -> bool:
     return any(re.search(rf"(?<!\w){re.escape(str(p).lower())}(?!\w)", lowered) for p in own)
 
 
+#: A name as the form asks for it: a few capitalised words and nothing else ("Jonas Behalten").
+_NAME_LIKE = re.compile(r"\s*(?:[A-ZÀ-ÞА-ЯЁ][^\W\d_]*[.'’-]?\s*){1,4}")
+
+
+def looks_like_a_name(text: str) -> bool:
+    """Whether ``text`` is only a person's name: it says nothing about the reader's language."""
+    return bool(_NAME_LIKE.fullmatch(text))
+
+
 def too_short(text: str) -> bool:
     return len(_LETTER.findall(text)) < MIN_LETTERS or len(text.split()) < MIN_WORDS
 
@@ -169,7 +178,7 @@ def detect(text: str, classifier: Any = None, intent: Optional[str] = None) -> O
     requested = requested_language(text)
     if requested and (intent == SWITCH_INTENT or requested_by_own_phrase(text, requested)):
         return requested
-    if too_short(text) or intent in NO_LANGUAGE_INTENTS:
+    if too_short(text) or intent in NO_LANGUAGE_INTENTS or looks_like_a_name(text):
         return None
     if classifier is not None:
         probabilities: Dict[str, float] = dict(
