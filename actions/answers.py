@@ -28,6 +28,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.followups import asks_about_outcome, asks_for_more, continues, item_index
+from actions.form_fields import MAX_MESSAGE_CHARS
 from actions.lists import LIST_ITEMS
 from bot.content import glossary, passages
 from bot.content.tumours import GROUPS, TUMOURS
@@ -405,6 +406,19 @@ def plan(tracker: Tracker, domain: Dict[str, Any], in_form: bool) -> List[Unit]:
     return units[:MAX_UNITS]
 
 
+def message_for_the_coordinator(tracker: Tracker, in_form: bool) -> Optional[str]:
+    """At the form's free-text step, "please call me after five pm" is the message itself, not
+    a request for a person (which the form answers with "a case manager will contact you")."""
+    if not in_form or tracker.get_slot("requested_slot") != "message":
+        return None
+    message = tracker.latest_message or {}
+    text = str(message.get("text") or "").strip()
+    intent = (message.get("intent") or {}).get("name")
+    if intent in IN_FORM_ANSWERS and text and not text.endswith("?") and not text.startswith("/"):
+        return text[:MAX_MESSAGE_CHARS]
+    return None
+
+
 class ActionAnswer(Action):
     """Answer the latest message from the article (see the module docstring)."""
 
@@ -415,6 +429,9 @@ class ActionAnswer(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
         in_form = bool((tracker.active_loop or {}).get("name"))
+        taken = message_for_the_coordinator(tracker, in_form)
+        if taken:
+            return [SlotSet("personal_note", None), SlotSet("message", taken)]
         units = plan(tracker, domain, in_form)
         for unit in units:
             dispatcher.utter_message(response=unit.response, **dict(unit.values))

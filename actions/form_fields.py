@@ -18,6 +18,8 @@ from babel import Locale
 
 from bot.i18n import locales
 
+#: The longest message for the coordinator that is stored.
+MAX_MESSAGE_CHARS = 2000
 EMAIL_RE = re.compile(
     r"(?<![\w.+-])([a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
     r"@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63})(?![\w-])",

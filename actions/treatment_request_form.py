@@ -371,7 +371,7 @@ class ValidateTreatmentRequestForm(FormValidationAction):
             return Outcome(reject=True)
         if turn.is_payload:
             return Outcome(slots={"message": None}, responses=["utter_ask_message"])
-        return Outcome(slots={"message": turn.text[:2000]})
+        return Outcome(slots={"message": turn.text[: form_fields.MAX_MESSAGE_CHARS]})
 
     def _field_request_confirmed(self, turn: Turn, slots: Dict[str, Any]) -> Outcome:
         """Send only on a clear yes; a no shows the fields to change; unclear asks again."""
