@@ -80,6 +80,23 @@ def load_stats(stored: str | None) -> Stats:
     return value if isinstance(value, dict) else {}
 
 
+def pack(stats: Stats, language: str) -> str:
+    """The per-language counts to store; "" when every turn was in ``language`` (most
+    conversations): the summary's own counts then say it all, and nothing is stored twice."""
+    if set(stats) <= {language}:
+        return ""
+    return json.dumps(stats, sort_keys=True, separators=(",", ":"))
+
+
+def unpack(stored: str | None, language: str, turns: int, fallbacks: int, intents: str) -> Stats:
+    """The counts ``pack`` stored, with the summary's own columns for a one-language one."""
+    if stored:
+        return load_stats(stored)
+    if not turns:
+        return {}
+    return {language: {"turns": turns, "fallbacks": fallbacks, "intents": json.loads(intents)}}
+
+
 def used(stats: Stats, current: str) -> Tuple[str, ...]:
     """Languages with user turns, the conversation's own first, then in the known order."""
     others = [code for code in known() if code in stats and code != current]

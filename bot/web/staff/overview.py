@@ -123,6 +123,7 @@ def overview(
         Summary.user_messages,
         Summary.fallbacks,
         Summary.handoff,
+        Summary.intents,
         Summary.language,
         Summary.language_turns,
         Summary.fallback_texts,
@@ -136,7 +137,8 @@ def overview(
         TreatmentRequest.created_at < end.astimezone(timezone.utc),
     )
     with sessions() as session:
-        for started, messages, fallbacks, handoff, language, stats, texts in session.execute(query):
+        for row in session.execute(query):
+            started, messages, fallbacks, handoff, intents, language, stored, texts = row
             day = datetime.fromtimestamp(started, tz).date()
             per_day[index[day]] += 1
             totals.update(
@@ -148,7 +150,8 @@ def overview(
             )
             conversations_in[language] += 1
             # The per-language intents add up to the conversation's ``intents``: one read for both.
-            for code, counts in languages.load_stats(stats).items():
+            stats = languages.unpack(stored, language, messages, fallbacks, intents or "{}")
+            for code, counts in stats.items():
                 turns_in[code] += counts.get("turns", 0)
                 fallbacks_in[code] += counts.get("fallbacks", 0)
                 for intent, count in (counts.get("intents") or {}).items():

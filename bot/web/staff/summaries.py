@@ -181,7 +181,7 @@ def _new_summary(first: Event) -> ConversationSummary:
         search_text="",
         open_session_users=0,
         language=languages.DEFAULT,
-        language_turns="{}",
+        language_turns="",
         language_state=None,
     )
 
@@ -192,7 +192,13 @@ def fold(summary: ConversationSummary, events: Iterable[Event], threshold: float
     fallback_texts: List[str] = json.loads(summary.fallback_texts or "[]")
     texts: List[str] = [summary.search_text] if summary.search_text else []
     length = len(summary.search_text or "")
-    by_language = languages.load_stats(summary.language_turns)
+    by_language = languages.unpack(
+        summary.language_turns,
+        summary.language or languages.DEFAULT,
+        summary.user_messages,
+        summary.fallbacks,
+        summary.intents or "{}",
+    )
     state = json.loads(summary.language_state) if summary.language_state else {}
     language = state.get("slot") or languages.DEFAULT
     # The newest user turn, while a language slot set after it still moves it to that language.
@@ -238,7 +244,7 @@ def fold(summary: ConversationSummary, events: Iterable[Event], threshold: float
     summary.search_text = "\n".join(texts)[:SEARCH_TEXT_LIMIT]
     if newest is not None:  # the conversation's language is its newest user turn's
         summary.language = newest
-    summary.language_turns = json.dumps(by_language, sort_keys=True, ensure_ascii=False)
+    summary.language_turns = languages.pack(by_language, summary.language)
     summary.language_state = json.dumps({"slot": language, "turn": open_turn})
 
 

@@ -20,9 +20,7 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("conversation_summaries") as batch:
         batch.add_column(sa.Column("language", sa.String(8), nullable=False, server_default="en"))
-        batch.add_column(
-            sa.Column("language_turns", sa.Text(), nullable=False, server_default="{}")
-        )
+        batch.add_column(sa.Column("language_turns", sa.Text(), nullable=False, server_default=""))
         batch.add_column(sa.Column("language_state", sa.Text(), nullable=True))
     op.create_index("ix_conversation_summaries_language", "conversation_summaries", ["language"])
     op.execute(sa.text("DELETE FROM conversation_summaries"))
