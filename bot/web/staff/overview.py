@@ -149,15 +149,13 @@ def overview(
                 handoffs=1 if handoff else 0,
             )
             conversations_in[language] += 1
-            # The per-language intents add up to the conversation's ``intents``: one read for both.
+            # The per-language intents add up to the conversation's ``intents``: the totals are
+            # summed per language once at the end, and the non-topics dropped there too.
             stats = languages.unpack(stored, language, messages, fallbacks, intents or "{}")
             for code, counts in stats.items():
                 turns_in[code] += counts.get("turns", 0)
                 fallbacks_in[code] += counts.get("fallbacks", 0)
-                for intent, count in (counts.get("intents") or {}).items():
-                    if intent not in NOT_TOPICS:
-                        topics[intent] += count
-                        topics_in[code][intent] += count
+                topics_in[code].update(counts.get("intents") or {})
             if fallbacks:
                 fell_back.update(normalise_message(text) for text in json.loads(texts or "[]"))
         for (created,) in session.execute(request_query):
@@ -165,6 +163,10 @@ def overview(
             if day in index:
                 requests_per_day[index[day]] += 1
     fell_back.pop("", None)
+    for counted in topics_in.values():
+        for intent in NOT_TOPICS & counted.keys():
+            del counted[intent]
+        topics.update(counted)
     return Overview(
         days=day_list,
         conversations_per_day=per_day,
