@@ -112,6 +112,13 @@ class ConversationSummary(Base):
     search_text = Column(Text, nullable=False, default="")
     #: User turns in the newest session; a session start after zero turns is not a new session.
     open_session_users = Column(Integer, nullable=False, default=0)
+    #: The conversation's language: its newest user turn's (``bot.web.staff.languages``).
+    language = Column(String(8), nullable=False, default="en", index=True)
+    #: JSON object language -> {"turns", "fallbacks", "intents"} of the user turns in it; ""
+    #: when all were in ``language`` (``bot.web.staff.languages.pack``).
+    language_turns = Column(Text, nullable=False, default="")
+    #: JSON {"slot": language slot now, "turn": newest user turn while a slot may still move it}.
+    language_state = Column(Text, nullable=True)
 
 
 class SummarySyncState(Base):

@@ -18,6 +18,7 @@ from sqlalchemy.orm import sessionmaker
 
 from bot.db.models import TreatmentRequest
 from bot.db.staff_models import ConversationReview, ConversationSummary, ReviewStatus
+from bot.web.staff import languages
 from bot.web.staff.config import NOT_TOPICS
 from bot.web.staff.filters import ConversationFilters, day_bounds, like_pattern
 from bot.web.staff.tracker import Event, events_of
@@ -54,10 +55,18 @@ class ConversationRow:
     requests: List[RequestLink]
     status: str
     tags: List[str]
+    #: The conversation's language now, then any other language it had user turns in.
+    languages: Tuple[str, ...] = (languages.DEFAULT,)
+
+    @property
+    def language(self) -> str:
+        return self.languages[0]
 
     def as_json(self) -> Dict[str, Any]:
         return {
             "sender_id": self.sender_id,
+            "language": self.language,
+            "languages": list(self.languages),
             "started_at": self.started_at.isoformat(),
             "last_at": self.last_at.isoformat(),
             "channel": self.channel,
@@ -120,6 +129,8 @@ def _conditions(filters: ConversationFilters, tz) -> List[Any]:
         conditions.append(Review.status == ReviewStatus.reviewed)
     elif filters.status == "unreviewed":
         conditions.append(or_(Review.status.is_(None), Review.status == ReviewStatus.unreviewed))
+    if filters.language:
+        conditions.append(Summary.language == filters.language)
     if filters.tag:
         conditions.append(Review.tags.like(like_pattern(f",{filters.tag},"), escape="\\"))
     for word in filters.q.lower().split()[:8]:
@@ -166,6 +177,9 @@ def list_conversations(
             requests=links.get(summary.sender_id, []),
             status=(status.value if status else ReviewStatus.unreviewed.value),
             tags=split_tags(tags),
+            languages=languages.used(
+                languages.load_stats(summary.language_turns), summary.language
+            ),
         )
         for summary, status, tags in found
     ]
@@ -223,7 +237,19 @@ class UserMessage:
     actions: List[str] = field(default_factory=list)
     #: Slots set while answering: (name, value as short text).
     slots: List[Tuple[str, str]] = field(default_factory=list)
+    #: The language the message was answered in (a message that switched: the new one).
+    language: str = languages.DEFAULT
     kind: str = "user"
+
+
+@dataclass
+class LanguageSwitch:
+    """The conversation's language changed with the user message after it."""
+
+    at: datetime
+    language: str
+    previous: str
+    kind: str = "language"
 
 
 @dataclass
@@ -240,6 +266,9 @@ class Transcript:
     user_messages: int
     sessions: int
     channel: str | None = None
+    #: The language now, and the one the first user message was answered in.
+    language: str = languages.DEFAULT
+    first_language: str = languages.DEFAULT
 
     def as_json(self) -> List[Dict[str, Any]]:
         result: List[Dict[str, Any]] = []
@@ -254,12 +283,15 @@ class Transcript:
                     fallback=item.turn.fallback,
                     actions=item.actions,
                     slots=[list(pair) for pair in item.slots],
+                    language=item.language,
                 )
             elif isinstance(item, BotMessage):
                 entry.update(text=item.text, buttons=item.buttons, response=item.response)
                 entry.update(undelivered=item.undelivered)
             elif isinstance(item, DeliveryFailure):
                 entry.update(item.as_json())
+            elif isinstance(item, LanguageSwitch):
+                entry.update(language=item.language, previous=item.previous)
             else:
                 entry.update(number=item.number)
             result.append(entry)
@@ -272,14 +304,26 @@ def _short(value: Any, limit: int = 80) -> str:
 
 
 def build_transcript(events: Sequence[Event], threshold: float) -> List[Any]:
-    """Chat items in order: session dividers, user turns (with NLU and actions), bot messages."""
+    """Chat items in order: session dividers, user turns (with NLU and actions), bot messages,
+    and a language switch before each user message answered in another language than the one
+    before it (the slot's value at a session start alone is no switch: the message decides)."""
     items: List[Any] = []
     current: UserMessage | None = None
+    #: The newest user message while a language slot set now still belongs to it.
+    answering: UserMessage | None = None
+    language = languages.DEFAULT
     session_users = 0
     sessions = 0
     undelivered = undelivered_stamps(events)
     for event in events:
         at = epoch_to_datetime(event.timestamp or 0.0)
+        if languages.ends_turn(event):
+            answering = None
+        switched = languages.slot_language(event)
+        if switched:
+            language = switched
+            if answering is not None:
+                answering.language = switched
         if event.starts_session and (sessions == 0 or session_users):
             sessions += 1
             session_users = 0
@@ -290,7 +334,8 @@ def build_transcript(events: Sequence[Event], threshold: float) -> List[Any]:
                 sessions = 1
                 items.append(SessionStart(at=at, number=1))
             session_users += 1
-            current = UserMessage(at=at, turn=read_user_turn(event, threshold))
+            current = UserMessage(at=at, turn=read_user_turn(event, threshold), language=language)
+            answering = current
             items.append(current)
         elif event.type_name == "bot":
             data = event.data
@@ -315,7 +360,19 @@ def build_transcript(events: Sequence[Event], threshold: float) -> List[Any]:
             current.actions.append(f"form {name} started" if name else "form ended")
         elif current is not None and event.type_name == "slot":
             current.slots.append((event.action_name or "", _short(event.data.get("value"))))
-    return items
+    return _mark_switches(items)
+
+
+def _mark_switches(items: List[Any]) -> List[Any]:
+    marked: List[Any] = []
+    previous: str | None = None
+    for item in items:
+        if isinstance(item, UserMessage):
+            if previous is not None and item.language != previous:
+                marked.append(LanguageSwitch(at=item.at, language=item.language, previous=previous))
+            previous = item.language
+        marked.append(item)
+    return marked
 
 
 def transcript(tracker: Engine, sender_id: str, threshold: float) -> Transcript | None:
@@ -324,13 +381,17 @@ def transcript(tracker: Engine, sender_id: str, threshold: float) -> Transcript 
     if not events:
         return None
     items = build_transcript(events, threshold)
-    turns = [item.turn for item in items if isinstance(item, UserMessage)]
+    messages = [item for item in items if isinstance(item, UserMessage)]
+    turns = [item.turn for item in messages]
+    first = messages[0].language if messages else languages.DEFAULT
     return Transcript(
         sender_id=sender_id,
         items=items,
         user_messages=len(turns),
         sessions=sum(1 for item in items if isinstance(item, SessionStart)),
         channel=next((turn.channel for turn in turns if turn.channel), None),
+        language=messages[-1].language if messages else first,
+        first_language=first,
     )
 
 

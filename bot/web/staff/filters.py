@@ -11,6 +11,8 @@ from typing import Dict, Mapping, Tuple
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+from bot.i18n import locales
+
 YES_NO = ("yes", "no")
 MAX_QUERY_CHARS = 200
 
@@ -75,6 +77,8 @@ class ConversationFilters:
     handoff: str = ""
     status: str = ""  # "", "unreviewed", "reviewed"
     tag: str = ""
+    #: "" or one of ``bot.i18n.locales.languages()``: the conversation's language now.
+    language: str = ""
     q: str = ""
     sort: str = "started"  # or "activity"
     page: int = 1
@@ -89,6 +93,7 @@ class ConversationFilters:
             handoff=parse_choice(query.get("handoff"), YES_NO),
             status=parse_choice(query.get("status"), ("unreviewed", "reviewed")),
             tag=normalise_tag(query.get("tag") or ""),
+            language=parse_choice(query.get("language"), locales.languages()),
             q=(query.get("q") or "").strip()[:MAX_QUERY_CHARS],
             sort=parse_choice(query.get("sort"), ("started", "activity")) or "started",
             page=parse_page(query.get("page")),
@@ -109,6 +114,7 @@ class ConversationFilters:
                 self.handoff,
                 self.status,
                 self.tag,
+                self.language,
                 self.q,
             ]
         )

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections import Counter
-from dataclasses import dataclass
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Dict, List, Tuple
 from zoneinfo import ZoneInfo
@@ -19,11 +19,42 @@ from sqlalchemy.orm import sessionmaker
 
 from bot.db.models import TreatmentRequest
 from bot.db.staff_models import ConversationSummary as Summary
+from bot.web.staff import languages
 from bot.web.staff.config import NOT_TOPICS
 from bot.web.staff.requests import as_utc
 
 PERIODS = (7, 30, 90)
 TOP = 10
+#: Topics shown per language.
+TOP_PER_LANGUAGE = 5
+
+
+@dataclass(frozen=True)
+class LanguageFigures:
+    """One language's share: conversations in it now, and the user turns answered in it."""
+
+    code: str
+    name: str
+    #: Conversations whose language (their newest user turn's) is this one: the list's filter.
+    conversations: int
+    user_messages: int
+    fallback_turns: int
+    top_topics: List[Tuple[str, int]]
+
+    @property
+    def fallback_rate(self) -> float:
+        return self.fallback_turns / self.user_messages if self.user_messages else 0.0
+
+    def as_json(self) -> Dict[str, object]:
+        return {
+            "language": self.code,
+            "name": self.name,
+            "conversations": self.conversations,
+            "user_messages": self.user_messages,
+            "fallback_turns": self.fallback_turns,
+            "fallback_rate": round(self.fallback_rate, 4),
+            "top_topics": self.top_topics,
+        }
 
 
 @dataclass(frozen=True)
@@ -39,6 +70,8 @@ class Overview:
     handoffs: int
     top_topics: List[Tuple[str, int]]
     top_fallback_messages: List[Tuple[str, int]]
+    #: Every known language, English first, also those without conversations in the period.
+    by_language: List[LanguageFigures] = field(default_factory=list)
 
     @property
     def fallback_rate(self) -> float:
@@ -58,6 +91,7 @@ class Overview:
             "handoffs": self.handoffs,
             "top_topics": self.top_topics,
             "top_fallback_messages": self.top_fallback_messages,
+            "by_language": [figures.as_json() for figures in self.by_language],
         }
 
 
@@ -80,12 +114,18 @@ def overview(
     topics: Counter = Counter()
     fell_back: Counter = Counter()
     totals = Counter()
+    conversations_in: Counter = Counter()
+    turns_in: Counter = Counter()
+    fallbacks_in: Counter = Counter()
+    topics_in: Dict[str, Counter] = defaultdict(Counter)
     query = select(
         Summary.started_at,
         Summary.user_messages,
         Summary.fallbacks,
         Summary.handoff,
         Summary.intents,
+        Summary.language,
+        Summary.language_turns,
         Summary.fallback_texts,
     ).where(
         Summary.started_at >= start.timestamp(),
@@ -97,7 +137,8 @@ def overview(
         TreatmentRequest.created_at < end.astimezone(timezone.utc),
     )
     with sessions() as session:
-        for started, messages, fallbacks, handoff, intents, texts in session.execute(query):
+        for row in session.execute(query):
+            started, messages, fallbacks, handoff, intents, language, stored, texts = row
             day = datetime.fromtimestamp(started, tz).date()
             per_day[index[day]] += 1
             totals.update(
@@ -107,9 +148,14 @@ def overview(
                 with_fallback=1 if fallbacks else 0,
                 handoffs=1 if handoff else 0,
             )
-            for intent, count in json.loads(intents or "{}").items():
-                if intent not in NOT_TOPICS:
-                    topics[intent] += count
+            conversations_in[language] += 1
+            # The per-language intents add up to the conversation's ``intents``: the totals are
+            # summed per language once at the end, and the non-topics dropped there too.
+            stats = languages.unpack(stored, language, messages, fallbacks, intents or "{}")
+            for code, counts in stats.items():
+                turns_in[code] += counts.get("turns", 0)
+                fallbacks_in[code] += counts.get("fallbacks", 0)
+                topics_in[code].update(counts.get("intents") or {})
             if fallbacks:
                 fell_back.update(normalise_message(text) for text in json.loads(texts or "[]"))
         for (created,) in session.execute(request_query):
@@ -117,6 +163,10 @@ def overview(
             if day in index:
                 requests_per_day[index[day]] += 1
     fell_back.pop("", None)
+    for counted in topics_in.values():
+        for intent in NOT_TOPICS & counted.keys():
+            del counted[intent]
+        topics.update(counted)
     return Overview(
         days=day_list,
         conversations_per_day=per_day,
@@ -129,4 +179,15 @@ def overview(
         handoffs=totals["handoffs"],
         top_topics=topics.most_common(TOP),
         top_fallback_messages=fell_back.most_common(TOP),
+        by_language=[
+            LanguageFigures(
+                code=code,
+                name=languages.name(code),
+                conversations=conversations_in[code],
+                user_messages=turns_in[code],
+                fallback_turns=fallbacks_in[code],
+                top_topics=topics_in[code].most_common(TOP_PER_LANGUAGE),
+            )
+            for code in languages.known()
+        ],
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import random
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, Iterable, Iterator, List, Sequence, Tuple
 
@@ -203,6 +203,8 @@ class Turn:
     rewind: bool = False
     form: str | None = None  # "start" / "end" of the request form
     new_session: bool = False  # this message comes in a new session
+    #: The message's language was clear: the ``language`` slot is set to it right after.
+    language: str | None = None
 
 
 @dataclass
@@ -214,6 +216,8 @@ class Conversation:
     request: RequestDetails | None = None
     #: How long (hours) before a returning visitor's new session.
     session_gap_hours: Tuple[float, float] = (6.0, 72.0)
+    #: What ``action_session_start`` puts in the ``language`` slot (the channel's hint, or "en").
+    language: str = "en"
 
 
 def topic_turn(rng: random.Random, intent: str | None = None) -> Turn:
@@ -348,10 +352,25 @@ def random_conversation(
         turns.append(Turn(**{**topic_turn(rng).__dict__, "new_session": True}))
     channel = rng.choices([c for c, _ in CHANNELS], [w for _, w in CHANNELS])[0]
     sender = uuid.UUID(int=rng.getrandbits(128)).hex
+    turns = _with_languages(random.Random(sender), turns)
     conversation = Conversation(sender, channel, started, turns)
     if details:
         conversation.request = _request_details(conversation, details)
     return conversation
+
+
+def _with_languages(rng: random.Random, turns: List[Turn]) -> List[Turn]:
+    """About a quarter of visitors write German and one in six Russian (their first message
+    sets the slot); a few switch language half-way. Its own ``rng``: the rest stays as it was."""
+    roll = rng.random()
+    language = "de" if roll < 0.25 else "ru" if roll < 0.42 else None
+    marked = list(turns)
+    if language and marked:
+        marked[0] = replace(marked[0], language=language)
+    if len(marked) > 2 and rng.random() < 0.05:
+        middle = len(marked) // 2
+        marked[middle] = replace(marked[middle], language="en" if language else "de")
+    return marked
 
 
 def _request_details(conversation: Conversation, details: Dict[str, str]) -> RequestDetails:
@@ -413,6 +432,7 @@ def rasa_events(conversation: Conversation, rng: random.Random | None = None) ->
                 timestamp=tick(),
             ),
             SessionStarted(timestamp=tick(), metadata=MODEL_META),
+            SlotSet("language", conversation.language, timestamp=tick(), metadata=MODEL_META),
             ActionExecuted("action_listen", timestamp=tick(), metadata=MODEL_META),
         ]
 
@@ -459,6 +479,8 @@ def rasa_events(conversation: Conversation, rng: random.Random | None = None) ->
                 metadata=MODEL_META,
             )
         )
+        if turn.language:  # action_extract_slots, before any reply
+            events.append(SlotSet("language", turn.language, timestamp=tick(), metadata=MODEL_META))
         for name, value in turn.entities:
             events.append(SlotSet(name, value, timestamp=tick(), metadata=MODEL_META))
         bot_texts = list(turn.bot_texts)

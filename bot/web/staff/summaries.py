@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db.staff_models import ConversationReview, ConversationSummary, SummarySyncState
 from bot.privacy.erasure import SUMMARY_LOCK, forget_summary
+from bot.web.staff import languages
 from bot.web.staff.config import HANDOFF_INTENT
 from bot.web.staff.tracker import (
     Event,
@@ -179,6 +180,9 @@ def _new_summary(first: Event) -> ConversationSummary:
         fallback_texts="[]",
         search_text="",
         open_session_users=0,
+        language=languages.DEFAULT,
+        language_turns="",
+        language_state=None,
     )
 
 
@@ -188,12 +192,36 @@ def fold(summary: ConversationSummary, events: Iterable[Event], threshold: float
     fallback_texts: List[str] = json.loads(summary.fallback_texts or "[]")
     texts: List[str] = [summary.search_text] if summary.search_text else []
     length = len(summary.search_text or "")
+    by_language = languages.unpack(
+        summary.language_turns,
+        summary.language or languages.DEFAULT,
+        summary.user_messages,
+        summary.fallbacks,
+        summary.intents or "{}",
+    )
+    state = json.loads(summary.language_state) if summary.language_state else {}
+    language = state.get("slot") or languages.DEFAULT
+    # The newest user turn, while a language slot set after it still moves it to that language.
+    open_turn = state.get("turn")
+    newest: str | None = None  # the language of the newest user turn in ``events``
     for event in events:
         if event.starts_session and summary.open_session_users:
             summary.sessions += 1
             summary.open_session_users = 0
+        if languages.ends_turn(event):
+            open_turn = None
+        switched = languages.slot_language(event)
+        if switched and switched != language:
+            language = switched
+            if open_turn is not None:
+                languages.count_turn(by_language, open_turn, -1)
+                open_turn["language"] = newest = language
+                languages.count_turn(by_language, open_turn, 1)
         if event.type_name == "user":
             turn = read_user_turn(event, threshold)
+            open_turn = {"language": language, "intent": turn.intent, "fallback": turn.fallback}
+            languages.count_turn(by_language, open_turn, 1)
+            newest = language
             summary.user_messages += 1
             summary.open_session_users += 1
             summary.channel = summary.channel or turn.channel
@@ -214,6 +242,10 @@ def fold(summary: ConversationSummary, events: Iterable[Event], threshold: float
     summary.intents = json.dumps(intents, sort_keys=True)
     summary.fallback_texts = json.dumps(fallback_texts, ensure_ascii=False)
     summary.search_text = "\n".join(texts)[:SEARCH_TEXT_LIMIT]
+    if newest is not None:  # the conversation's language is its newest user turn's
+        summary.language = newest
+    summary.language_turns = languages.pack(by_language, summary.language)
+    summary.language_state = json.dumps({"slot": language, "turn": open_turn})
 
 
 def _reconcile(sessions: sessionmaker, tracker: Engine) -> int:

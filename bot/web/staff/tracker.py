@@ -11,8 +11,23 @@ import json
 from dataclasses import dataclass
 from typing import Any, Dict, List, Set
 
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, case, func, select
+from sqlalchemy import (
+    Column,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    and_,
+    case,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.engine import Engine
+
+from bot.i18n.conversation import LANGUAGE_SLOT
 
 metadata = MetaData()
 events = Table(
@@ -73,12 +88,17 @@ def max_event_id(engine: Engine) -> int:
 
 
 def events_after(engine: Engine, last_id: int, limit: int) -> List[Event]:
-    """Events with ``id > last_id`` in order; JSON only for user events (the only ones needed).
+    """Events with ``id > last_id`` in order; JSON only for user events and ``language`` slot
+    events (the only ones needed).
 
-    Leaving ``data`` of actions, bot messages and slots in the database keeps a rebuild of
+    Leaving ``data`` of actions, bot messages and other slots in the database keeps a rebuild of
     10,000 conversations from moving and parsing several hundred megabytes.
     """
-    user_data = case((events.c.type_name == "user", events.c.data), else_=None)
+    wanted = or_(
+        events.c.type_name == "user",
+        and_(events.c.type_name == "slot", events.c.action_name == LANGUAGE_SLOT),
+    )
+    user_data = case((wanted, events.c.data), else_=None)
     query = (
         select(
             events.c.id,

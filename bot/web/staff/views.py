@@ -31,7 +31,7 @@ from bot.db.models import RequestStatus, TreatmentRequest, utc_now
 from bot.db.requests import as_dict, write_csv
 from bot.db.staff_models import ConversationReview, ConversationSummary, ReviewStatus
 from bot.privacy.erasure import erase_person
-from bot.web.staff import audit, charts, conversations, overview, summaries
+from bot.web.staff import audit, charts, conversations, languages, overview, summaries
 from bot.web.staff import requests as staff_requests
 from bot.web.staff.auth import (
     LOGIN_CSRF_COOKIE,
@@ -91,6 +91,8 @@ class StaffConsole:
             quote=lambda value: quote(str(value), safe=""),
             number=lambda value: f"{value:,}",
         )
+        # Display names of the languages (list column, filter, transcript, overview).
+        self.jinja.globals["language_names"] = languages.names()
 
     # ------------------------------------------------------------------ plumbing
 
