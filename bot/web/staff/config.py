@@ -24,7 +24,19 @@ FALLBACK_INTENTS = frozenset({"nlu_fallback", "out_of_scope"})
 HANDOFF_INTENT = "human_handoff"
 #: Not "topics": greetings, yes/no, form answers (and the fallback, counted on its own).
 NOT_TOPICS = (
-    frozenset({"greet", "goodbye", "thanks", "affirm", "deny", "inform", "cancel", "change_field"})
+    frozenset(
+        {
+            "greet",
+            "goodbye",
+            "thanks",
+            "affirm",
+            "deny",
+            "inform",
+            "cancel",
+            "change_field",
+            "switch_language",
+        }
+    )
     | FALLBACK_INTENTS
 )
 
