@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Dict, List, Optional
+from typing import Dict, Optional
 
 from bot.i18n import locales
 
@@ -30,15 +30,6 @@ _STRICT = re.compile(
 )
 
 
-def _alternatives(phrases: List[str], stems: bool = False) -> str:
-    """A regex alternation of ``phrases`` as whole words (``stems``: any ending)."""
-    ending = r"\w*" if stems else ""
-    return "|".join(
-        re.escape(p).replace("\\ ", r"\s+") + ending
-        for p in sorted(set(phrases), key=len, reverse=True)
-    )
-
-
 def _local_ordinals() -> Dict[str, int]:
     """Our other languages' ordinals ("zweite", "второй") -> 1-based position, "last" -> 0."""
     found: Dict[str, int] = {}
@@ -50,7 +41,9 @@ def _local_ordinals() -> Dict[str, int]:
 
 LOCAL_ORDINALS = _local_ordinals()
 _LOCAL_ORDINAL = (
-    re.compile(rf"(?<!\w)({_alternatives(list(LOCAL_ORDINALS))})(?!\w)") if LOCAL_ORDINALS else None
+    re.compile(rf"(?<!\w)({locales.alternation(list(LOCAL_ORDINALS))})(?!\w)")
+    if LOCAL_ORDINALS
+    else None
 )
 #: A choice said plainly in few words ("das zweite bitte", "последний"): no longer than this.
 MAX_LOCAL_CHOICE_WORDS = 5
@@ -118,14 +111,15 @@ CONTINUES_RE = re.compile(
 
 #: The same in our other languages (bot/locales/*/vocabulary.yml, ``followup_*``).
 LOCAL_MORE_RE = re.compile(
-    rf"\s*(?:{_alternatives(locales.phrases('followup_more'))})\s*[?.!]*\s*", re.IGNORECASE
+    rf"\s*(?:{locales.alternation(locales.phrases('followup_more'))})\s*[?.!]*\s*", re.IGNORECASE
 )
 LOCAL_OUTCOME_RE = re.compile(
-    rf"(?<!\w)(?:{_alternatives(locales.phrases('followup_outcome'), stems=True)})", re.IGNORECASE
+    rf"(?<!\w)(?:{locales.alternation(locales.phrases('followup_outcome'), stems=True)})",
+    re.IGNORECASE,
 )
 LOCAL_CONTINUES_RE = re.compile(
-    rf"^\s*(?:{_alternatives(locales.phrases('followup_starts'))})(?!\w)"
-    rf"|(?<!\w)(?:{_alternatives(locales.phrases('followup_refers'))})(?!\w)",
+    rf"^\s*(?:{locales.alternation(locales.phrases('followup_starts'))})(?!\w)"
+    rf"|(?<!\w)(?:{locales.alternation(locales.phrases('followup_refers'))})(?!\w)",
     re.IGNORECASE,
 )
 

@@ -36,11 +36,10 @@ NAME_PREFIX_RE = re.compile(
 
 def _local_prefix_re(key: str) -> Optional[re.Pattern]:
     """ "ich heiße", "меня зовут", "ich wohne in", "я живу в" (bot/locales/*/vocabulary.yml)."""
-    phrases = sorted(set(locales.phrases(key)), key=len, reverse=True)
+    phrases = locales.phrases(key)
     if not phrases:
         return None
-    alternatives = "|".join(re.escape(p).replace("\\ ", r"\s+") for p in phrases)
-    return re.compile(rf"^(?:{alternatives})(?:\s+|\s*[:\-]\s*)", re.IGNORECASE)
+    return re.compile(rf"^(?:{locales.alternation(phrases)})(?:\s+|\s*[:\-]\s*)", re.IGNORECASE)
 
 
 LOCAL_NAME_PREFIX_RE = _local_prefix_re("name_prefixes")

@@ -15,9 +15,10 @@ plus its training examples in ``data/nlu/<code>/``. Adding a language means addi
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Tuple
 
 import yaml
 
@@ -120,6 +121,16 @@ def with_translations(english: Mapping[str, List[str]], key: str) -> Dict[str, L
         canonical: list(dict.fromkeys([*items, *extra.get(canonical, [])]))
         for canonical, items in english.items()
     }
+
+
+def alternation(phrases: Iterable[str], stems: bool = False) -> str:
+    """A regex alternation of ``phrases``, longest first, spaces matching any whitespace
+    (``stems``: any word ending may follow), for the patterns built from vocabulary.yml."""
+    ending = r"\w*" if stems else ""
+    return "|".join(
+        re.escape(p).replace("\\ ", r"\s+") + ending
+        for p in sorted(set(phrases), key=len, reverse=True)
+    )
 
 
 def locale_path(language: str) -> Path:

@@ -39,10 +39,7 @@ OUT_OF_SCOPE = "out_of_scope"
 SENTENCE_END = re.compile(r"[?!;]+\s*|\.\s+|\n+")
 #: Words that join two questions in one sentence.
 #: Our other languages' joints (bot/locales/*/vocabulary.yml, ``question_joints``).
-LOCAL_JOINTS = "|".join(
-    re.escape(joint).replace("\\ ", r"\s+")
-    for joint in sorted(set(locales.phrases("question_joints")), key=len, reverse=True)
-)
+LOCAL_JOINTS = locales.alternation(locales.phrases("question_joints"))
 JOINER = re.compile(
     r",?\s+(?:and\s+also|and\s+then|and|also|plus|as\s+well\s+as|besides|or"
     + (f"|{LOCAL_JOINTS}" if LOCAL_JOINTS else "")
