@@ -162,3 +162,12 @@ def test_my_data_is_described_in_the_conversations_language() -> None:
     assert "Anfrage MIBG-ABC123" in german and "- Land: Österreich" in german
     assert "- Nachricht: nicht angegeben" in german
     assert "- Country: Austria" in describe([record])
+
+
+def test_one_message_is_told_once(classifier: Any) -> None:
+    """The first-reply hint and the NLU ask the same of the same message: one guess serves."""
+    text = "wie lange dauert die behandlung mit mibg eigentlich"
+    detect.guess.cache_clear()
+    assert detect.detect(text, classifier) == detect.detect(text, classifier, "ask_dosing") == "de"
+    info = detect.guess.cache_info()
+    assert (info.misses, info.hits) == (1, 1)

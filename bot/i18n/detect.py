@@ -31,6 +31,8 @@ MIN_WORDS = 2
 #: How sure each detector must be to decide.
 OURS_MIN_PROBABILITY = 0.8
 LANGID_MIN_PROBABILITY = 0.95
+#: Messages whose guess is kept (in memory only) so one message is not told twice.
+GUESSES_REMEMBERED = 64
 
 NLU_DIR = ROOT / "data" / "nlu"
 _ANNOTATION = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
@@ -137,7 +139,7 @@ def requested_language(text: str) -> Optional[str]:
     if len(lowered) > MAX_SWITCH_CHARS:
         return None
     for phrase, code in switch_phrases():
-        if re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)", lowered):
+        if _has_phrase(lowered, phrase):
             return code
     return None
 
@@ -146,7 +148,12 @@ def requested_by_own_phrase(text: str, code: str) -> bool:
     """Whether ``text`` holds one of ``code``'s own ``language_switch`` phrases ("auf deutsch")."""
     lowered = " ".join(text.lower().split())
     own = locales.vocabulary(code).get("language_switch") or []
-    return any(re.search(rf"(?<!\w){re.escape(str(p).lower())}(?!\w)", lowered) for p in own)
+    return any(_has_phrase(lowered, str(p).lower()) for p in own)
+
+
+def _has_phrase(lowered: str, phrase: str) -> bool:
+    """``phrase`` as whole words in ``lowered``."""
+    return re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)", lowered) is not None
 
 
 #: A name as the form asks for it: a few capitalised words and nothing else ("Jonas Behalten").
@@ -180,6 +187,16 @@ def detect(text: str, classifier: Any = None, intent: Optional[str] = None) -> O
         return requested
     if too_short(text) or intent in NO_LANGUAGE_INTENTS or looks_like_a_name(text):
         return None
+    return guess(text, classifier)
+
+
+@lru_cache(maxsize=GUESSES_REMEMBERED)
+def guess(text: str, classifier: Any = None) -> Optional[str]:
+    """What the two detectors say of ``text`` (ours first, then py3langid), if either is sure.
+
+    Remembered for a few messages: the first-reply hint (bot/i18n/hint.py) and the NLU ask
+    the same of the same message, and this is the costly part of telling (~0.7 ms).
+    """
     if classifier is not None:
         probabilities: Dict[str, float] = dict(
             zip(classifier.classes_, classifier.predict_proba([text.lower()])[0])
