@@ -122,6 +122,28 @@ def stop_processes(processes: List[subprocess.Popen]) -> None:
             process.kill()
 
 
+def start_servers(stack: LiveStack, web: bool = True) -> None:
+    """Start the action server, the Rasa server (and the web app) for ``stack``, logging into
+    ``stack.logs``, and wait until each answers; stop them all if one does not."""
+    env = stack.env
+    servers = [
+        ("actions", f"http://127.0.0.1:{env['ACTION_PORT']}/health", 60),
+        ("rasa", f"{stack.rasa_url}/webhooks/rest/", 180),
+    ]
+    if web:
+        servers.append(("web", f"{stack.web_url}/healthz", 60))
+    stack.processes = [
+        _start([sys.executable, "-m", "bot", f"serve-{name}"], env, stack.logs / f"{name}.log")
+        for name, _, _ in servers
+    ]
+    try:
+        for (_, url, timeout), process in zip(servers, stack.processes):
+            wait_for(url, timeout, process)
+    except BaseException:
+        stop_processes(stack.processes)
+        raise
+
+
 def prepared_stack(
     workdir: Path, rasa_port: int, action_port: int, web_port: int, kind: Type[S] = LiveStack
 ) -> S:
@@ -166,16 +188,8 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
         pytest.fail(f"no trained model at {MODEL}: run `make train`")
     workdir = tmp_path_factory.mktemp("live")
     stack = prepared_stack(workdir, free_port(), free_port(), free_port())
-    env = stack.env
-    stack.processes = [
-        _start([sys.executable, "-m", "bot", "serve-actions"], env, workdir / "actions.log"),
-        _start([sys.executable, "-m", "bot", "serve-rasa"], env, workdir / "rasa.log"),
-        _start([sys.executable, "-m", "bot", "serve-web"], env, workdir / "web.log"),
-    ]
+    start_servers(stack)
     try:
-        wait_for(f"{stack.action_url}/health", 60, stack.processes[0])
-        wait_for(f"{stack.rasa_url}/webhooks/rest/", 180, stack.processes[1])
-        wait_for(f"{stack.web_url}/healthz", 60, stack.processes[2])
         yield stack
     finally:
         stop_processes(stack.processes)

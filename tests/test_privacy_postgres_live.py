@@ -20,10 +20,9 @@ from tests.conftest import (
     POSTGRES_ADMIN_URL,
     ROOT,
     LiveStack,
-    _start,
     free_port,
+    start_servers,
     stop_processes,
-    wait_for,
 )
 from tests.test_rest_live import listed_requests
 from tests.test_socketio import ChatClient, conversation_of, joined
@@ -56,13 +55,8 @@ def pg_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
     )
     subprocess.run([sys.executable, "-m", "bot", "db", "upgrade"], cwd=ROOT, env=env, check=True)
     stack = LiveStack(f"http://127.0.0.1:{rasa_port}", "", "", env, Path(workdir))
-    stack.processes = [
-        _start([sys.executable, "-m", "bot", "serve-actions"], env, workdir / "actions.log"),
-        _start([sys.executable, "-m", "bot", "serve-rasa"], env, workdir / "rasa.log"),
-    ]
+    start_servers(stack, web=False)
     try:
-        wait_for(f"http://127.0.0.1:{action_port}/health", 60, stack.processes[0])
-        wait_for(f"{stack.rasa_url}/webhooks/rest/", 180, stack.processes[1])
         yield stack
     finally:
         stop_processes(stack.processes)

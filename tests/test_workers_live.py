@@ -17,7 +17,7 @@ from typing import Iterator
 import pytest
 
 from bench.stack import redis_answers
-from tests.conftest import MODEL, LiveStack, free_port, stop_processes, wait_for
+from tests.conftest import MODEL, LiveStack, free_port, start_servers, stop_processes
 
 REDIS_URL = "redis://127.0.0.1:6379/1"
 
@@ -61,29 +61,11 @@ def two_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]
     }
     subprocess.run([sys.executable, "-m", "bot", "db", "upgrade"], env=env, check=True)
     stack = LiveStack(f"http://127.0.0.1:{rasa_port}", "", "", env, workdir)
-    logs = [(workdir / name).open("wb") for name in ("actions.log", "rasa.log")]
-    stack.processes = [
-        subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve-actions"],
-            env=env,
-            stdout=logs[0],
-            stderr=subprocess.STDOUT,
-        ),
-        subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve-rasa"],
-            env=env,
-            stdout=logs[1],
-            stderr=subprocess.STDOUT,
-        ),
-    ]
+    start_servers(stack, web=False)
     try:
-        wait_for(f"http://127.0.0.1:{action_port}/health", 60, stack.processes[0])
-        wait_for(f"{stack.rasa_url}/webhooks/rest/", 180, stack.processes[1])
         yield stack
     finally:
         stop_processes(stack.processes)
-        for log in logs:
-            log.close()
 
 
 def children(pid: int) -> list:

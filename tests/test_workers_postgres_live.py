@@ -8,7 +8,6 @@ table once before the workers fork (``bot.serving.create_tracker_tables``).
 from __future__ import annotations
 
 import os
-import sys
 import uuid
 from pathlib import Path
 from typing import Iterator
@@ -16,7 +15,7 @@ from typing import Iterator
 import pytest
 
 from bench.stack import redis_answers
-from tests.conftest import MODEL, ROOT, LiveStack, _start, stop_processes, wait_for
+from tests.conftest import MODEL, ROOT, LiveStack, start_servers, stop_processes
 from tests.test_scaleout_live import (
     REDIS_URL,
     create_database,
@@ -53,13 +52,8 @@ def workers_on_postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Li
         SANIC_KEEP_ALIVE_TIMEOUT="120",
     )
     stack = LiveStack(f"http://127.0.0.1:{rasa_port}", "", "", env, Path(workdir))
-    stack.processes = [
-        _start([sys.executable, "-m", "bot", "serve-actions"], env, workdir / "actions.log"),
-        _start([sys.executable, "-m", "bot", "serve-rasa"], env, workdir / "rasa.log"),
-    ]
+    start_servers(stack, web=False)
     try:
-        wait_for(f"http://127.0.0.1:{action_port}/health", 60, stack.processes[0])
-        wait_for(f"{stack.rasa_url}/webhooks/rest/", 180, stack.processes[1])
         yield stack
     finally:
         stop_processes(stack.processes)
