@@ -43,7 +43,9 @@ import logging
 import os
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, List, Optional, Tuple
+
+from bot.db import tracker_events
 
 logger = logging.getLogger(__name__)
 
@@ -138,19 +140,6 @@ def _stamp(store: Any, connection: Any, sender_id: str) -> Optional[Stamp]:
     return None if last_id is None else Stamp(last_id, count, last_timestamp)
 
 
-def _row(sender_id: str, event: Any) -> Dict[str, Any]:
-    """The row Rasa's ``SQLTrackerStore.save`` writes for ``event`` (same columns, same JSON)."""
-    data = event.as_dict()
-    return {
-        "sender_id": sender_id,
-        "type_name": event.type_name,
-        "timestamp": data.get("timestamp"),
-        "intent_name": data.get("parse_data", {}).get("intent", {}).get("name"),
-        "action_name": data.get("name"),
-        "data": json.dumps(data),
-    }
-
-
 def _shares_cached_events(tracker: Any, entry: CachedSession) -> bool:
     """Whether ``tracker`` starts with exactly the cached event objects."""
     count = len(entry.events)
@@ -215,7 +204,7 @@ def install() -> None:
         await self.stream_events(tracker)
         with self.engine.begin() as connection:
             if new_events:
-                rows = [_row(tracker.sender_id, event) for event in new_events]
+                rows = [tracker_events.row(tracker.sender_id, event) for event in new_events]
                 connection.execute(_statements(self)[1], rows)
             stamp = _stamp(self, connection, tracker.sender_id)
         if (

@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional, Tuple
 
-from sqlalchemy import delete, func, inspect, select, text, update
+from sqlalchemy import delete, func, inspect, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import settings
+from bot.db import tracker_events
 from bot.db.engine import get_engine, session_factory
 from bot.db.models import RequestStatus, TreatmentRequest
 from bot.db.requests import erase_sender
@@ -46,11 +47,10 @@ class ErasureResult:
 
 def delete_events(connection: Connection, sender_id: str) -> int:
     """Delete the tracker-store rows of ``sender_id`` on ``connection``; 0 without a table."""
-    if not connection.dialect.has_table(connection, "events"):
+    if not tracker_events.exists(connection):
         return 0
-    result = connection.execute(
-        text("DELETE FROM events WHERE sender_id = :sender"), {"sender": sender_id}
-    )
+    table = tracker_events.events
+    result = connection.execute(delete(table).where(table.c.sender_id == sender_id))
     return result.rowcount or 0
 
 
@@ -99,9 +99,7 @@ def forget_summary(sessions: sessionmaker, tracker: Engine, sender_id: str) -> N
             delete(ConversationSummary).where(ConversationSummary.sender_id == sender_id)
         )
         with tracker.connect() as connection:
-            top = 0
-            if connection.dialect.has_table(connection, "events"):
-                top = connection.execute(text("SELECT max(id) FROM events")).scalar() or 0
+            top = tracker_events.max_id(connection)
         session.execute(
             update(SummarySyncState)
             .where(SummarySyncState.id == 1, SummarySyncState.last_event_id > top)

@@ -23,10 +23,11 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
 from typing import List, Optional, Sequence, Set
 
-from sqlalchemy import and_, or_, select, text
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.engine import Connection
 
 from bot import settings
+from bot.db import tracker_events
 from bot.db.engine import get_engine, session_factory
 from bot.db.models import RequestStatus, TreatmentRequest
 from bot.privacy.erasure import (
@@ -104,21 +105,21 @@ def _request_senders(database_url: Optional[str], senders: Sequence[str]) -> Set
 
 def _idle_senders(connection: Connection, cutoff: float) -> dict:
     """sender id -> events, for conversations whose newest event is older than ``cutoff``."""
-    if not connection.dialect.has_table(connection, "events"):
+    if not tracker_events.exists(connection):
         return {}
+    table = tracker_events.events
     rows = connection.execute(
-        text(
-            "SELECT sender_id, count(*) FROM events GROUP BY sender_id"
-            " HAVING max(timestamp) < :cutoff"
-        ),
-        {"cutoff": cutoff},
+        select(table.c.sender_id, func.count())
+        .group_by(table.c.sender_id)
+        .having(func.max(table.c.timestamp) < cutoff)
     )
     return {sender: count for sender, count in rows}
 
 
 def _still_idle(connection: Connection, sender: str, cutoff: float) -> bool:
+    table = tracker_events.events
     newest = connection.execute(
-        text("SELECT max(timestamp) FROM events WHERE sender_id = :s"), {"s": sender}
+        select(func.max(table.c.timestamp)).where(table.c.sender_id == sender)
     ).scalar()
     return newest is not None and newest < cutoff
 

@@ -27,7 +27,9 @@ import json
 import logging
 from typing import Any, Dict, List, Optional, Reversible
 
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, update
+
+from bot.db import tracker_events
 
 logger = logging.getLogger(__name__)
 
@@ -199,11 +201,13 @@ def minimise(store: Any, tracker: Any) -> Dict[str, str]:
     values = form_values(memory)
     rows: List[Any] = []
     with engine.begin() if engine is not None else _nothing() as connection:
-        if connection is not None and connection.dialect.has_table(connection, "events"):
+        if connection is not None and tracker_events.exists(connection):
+            table = tracker_events.events
             rows = list(
                 connection.execute(
-                    text("SELECT id, data FROM events WHERE sender_id = :s ORDER BY id"),
-                    {"s": tracker.sender_id},
+                    select(table.c.id, table.c.data)
+                    .where(table.c.sender_id == tracker.sender_id)
+                    .order_by(table.c.id)
                 )
             )
             stored = [json.loads(row.data) for row in rows]
@@ -211,8 +215,7 @@ def minimise(store: Any, tracker: Any) -> Dict[str, str]:
             for row, new in zip(rows, redact(stored, values)):
                 if new is not None:
                     connection.execute(
-                        text("UPDATE events SET data = :d WHERE id = :i"),
-                        {"d": json.dumps(new), "i": row.id},
+                        update(table).where(table.c.id == row.id).values(data=json.dumps(new))
                     )
     for index, new in enumerate(redact(memory, values)):
         if new is not None:

@@ -8,7 +8,6 @@ a Rasa agent. The people and their details are invented.
 
 from __future__ import annotations
 
-import json
 import random
 import uuid
 from dataclasses import dataclass, replace
@@ -19,6 +18,7 @@ from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
+from bot.db import tracker_events
 from bot.db.models import RequestStatus, TreatmentRequest
 from bot.db.requests import RequestDetails, new_reference
 
@@ -521,20 +521,7 @@ def rasa_events(conversation: Conversation, rng: random.Random | None = None) ->
 
 def tracker_rows(conversation: Conversation) -> List[Dict[str, Any]]:
     """Rows for ``events``, as ``rasa.core.tracker_store.SQLTrackerStore.save`` writes them."""
-    rows = []
-    for event in rasa_events(conversation):
-        data = event.as_dict()
-        rows.append(
-            {
-                "sender_id": conversation.sender_id,
-                "type_name": event.type_name,
-                "timestamp": data.get("timestamp"),
-                "intent_name": (data.get("parse_data") or {}).get("intent", {}).get("name"),
-                "action_name": data.get("name"),
-                "data": json.dumps(data),
-            }
-        )
-    return rows
+    return [tracker_events.row(conversation.sender_id, e) for e in rasa_events(conversation)]
 
 
 def create_events_table(engine: Engine) -> None:
@@ -551,9 +538,7 @@ def store(
     batch_rows: int = 20_000,
 ) -> Tuple[int, int]:
     """Write the events (in conversation order) and the requests; returns (events, requests)."""
-    from rasa.core.tracker_store import SQLTrackerStore
-
-    table = SQLTrackerStore.SQLEvent.__table__
+    table = tracker_events.events
     pending: List[Dict[str, Any]] = []
     requests: List[TreatmentRequest] = []
     references: set = set()

@@ -22,6 +22,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.db import tracker_events
 from bot.db.staff_models import ConversationReview, ConversationSummary, SummarySyncState
 from bot.privacy.erasure import SUMMARY_LOCK, forget_summary
 from bot.web.staff import languages
@@ -29,7 +30,6 @@ from bot.web.staff.config import HANDOFF_INTENT
 from bot.web.staff.tracker import (
     Event,
     events_after,
-    has_events_table,
     max_event_id,
     sender_ids,
 )
@@ -75,7 +75,7 @@ def refresh(
     with _refresh_lock:
         state = _load_state(sessions, source_name(tracker_url))
         rebuilt = False
-        if state.last_event_id == 0 and not has_events_table(tracker):
+        if state.last_event_id == 0 and not tracker_events.has_table(tracker):
             return RefreshResult(0, False, 0, time.perf_counter() - started)
         top = max_event_id(tracker)
         if top < state.last_event_id:  # the tracker database was reset or replaced

@@ -1,8 +1,8 @@
 """Read Rasa's SQL tracker store (table ``events``) without importing Rasa.
 
-The table is Rasa's (``rasa.core.tracker_store.SQLTrackerStore.SQLEvent``); this is the same
-schema as SQLAlchemy Core, so queries work on SQLite and PostgreSQL alike. ``id`` is the reliable
-order of events; ``sender_id`` is indexed; ``data`` holds the event's JSON.
+The table and its columns are defined once, in ``bot.db.tracker_events``; queries here are
+SQLAlchemy Core, so they work on SQLite and PostgreSQL alike. ``id`` is the reliable order of
+events; ``sender_id`` is indexed; ``data`` holds the event's JSON.
 """
 
 from __future__ import annotations
@@ -11,36 +11,11 @@ import json
 from dataclasses import dataclass
 from typing import Any, Dict, List, Set
 
-from sqlalchemy import (
-    Column,
-    Float,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    and_,
-    case,
-    func,
-    or_,
-    select,
-)
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.engine import Engine
 
+from bot.db.tracker_events import events, has_table
 from bot.i18n.conversation import LANGUAGE_SLOT
-
-metadata = MetaData()
-events = Table(
-    "events",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("sender_id", String(255), nullable=False, index=True),
-    Column("type_name", String(255), nullable=False),
-    Column("timestamp", Float),
-    Column("intent_name", String(255)),
-    Column("action_name", String(255)),
-    Column("data", Text),
-)
 
 #: Events that open a conversation session (the custom ``action_session_start`` runs first and
 #: emits ``session_started`` after its disclaimer, Rasa's default emits it first).
@@ -75,11 +50,6 @@ def _parse(raw: str | None) -> Dict[str, Any]:
     except ValueError:
         return {}
     return value if isinstance(value, dict) else {}
-
-
-def has_events_table(engine: Engine) -> bool:
-    with engine.connect() as connection:
-        return engine.dialect.has_table(connection, "events")
 
 
 def max_event_id(engine: Engine) -> int:
@@ -126,7 +96,7 @@ def events_of(engine: Engine, sender_id: str) -> List[Event]:
 
 def has_sender(engine: Engine, sender_id: str) -> bool:
     """Whether the tracker holds any event of ``sender_id`` (one index lookup)."""
-    if not has_events_table(engine):
+    if not has_table(engine):
         return False
     query = select(events.c.id).where(events.c.sender_id == sender_id).limit(1)
     with engine.connect() as connection:
