@@ -136,13 +136,11 @@ def sqlite_wal() -> None:
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
 
+    from bot.db.engine import use_wal
+
     @event.listens_for(Engine, "connect")
     def _pragmas(dbapi_connection: Any, _record: Any) -> None:
-        if type(dbapi_connection).__module__.startswith("sqlite3"):
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.close()
+        use_wal(dbapi_connection, "synchronous=NORMAL")
 
 
 def sqlite_pool() -> None:

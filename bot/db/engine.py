@@ -12,6 +12,7 @@ import contextlib
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
@@ -79,12 +80,27 @@ def private_files() -> None:
         event.listen(Engine, "connect", _private_sqlite_files)
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    # WAL lets the staff console read while the action server writes.
+def use_wal(dbapi_connection: Any, *pragmas: str) -> None:
+    """Put a new SQLite connection in WAL mode, then set ``pragmas`` ("foreign_keys=ON").
+
+    WAL lets the staff console read while the action server or Rasa's tracker store writes,
+    and a commit costs one fsync instead of two. The one place the journal mode is set: for
+    our engines below, and for every SQLite engine of Rasa's process (``bot.speedups``).
+    Connections of other databases are left alone.
+    """
+    if not type(dbapi_connection).__module__.startswith("sqlite3"):
+        return
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        for pragma in pragmas:
+            cursor.execute(f"PRAGMA {pragma}")
+    finally:
+        cursor.close()
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    use_wal(dbapi_connection, "foreign_keys=ON")
 
 
 def session_factory(url: str | None = None) -> sessionmaker:
