@@ -30,7 +30,6 @@ import asyncio
 import json
 import os
 import re
-import subprocess
 import sys
 import time
 import uuid
@@ -42,7 +41,14 @@ import aiohttp
 from bench.live import running_stack
 from bot.channels.limits import PLEASE_WAIT_TEXT
 from bot.channels.text import SERVICE_ERROR_TEXT
-from tests.conftest import ROOT, LiveStack, _start, stop_processes, wait_for
+from bot.supervision import commands
+from tests.support.stack import (
+    LiveStack,
+    add_staff_account,
+    start_process,
+    stop_processes,
+    wait_for,
+)
 from tests.test_socketio import ChatClient
 
 REST = "/webhooks/rest/webhook"
@@ -480,16 +486,6 @@ async def staff_login(stack: LiveStack, trusted_web: str) -> Check:
     return check
 
 
-def add_staff_account(stack: LiveStack) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "bot", "staff", "add", STAFF_EMAIL],
-        cwd=ROOT,
-        env={**stack.env, "STAFF_PASSWORD": STAFF_PASSWORD},
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-
-
 # ---------------------------------------------------------------- 5. sentinel grep
 
 
@@ -566,10 +562,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parser.parse_args(argv)
     started = time.monotonic()
     with running_stack(args.port, web=True) as stack:
-        add_staff_account(stack)
+        add_staff_account(stack.env, STAFF_EMAIL, STAFF_PASSWORD)
         trusted_port = args.port + 3
-        trusted = _start(
-            [sys.executable, "-m", "bot", "serve-web", "--port", str(trusted_port)],
+        trusted = start_process(
+            commands.serve("web", "--port", str(trusted_port)),
             {**stack.env, "TRUSTED_PROXIES": "127.0.0.1"},
             stack.logs / "web-trusted-proxies.log",
         )

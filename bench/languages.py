@@ -31,6 +31,7 @@ from typing import Dict, List
 from bot.checks.nlu_eval import read_examples, score
 from bot.i18n import detect, locales
 from bot.settings import ROOT
+from bot.supervision import commands
 
 WORK = ROOT / "bench" / "work" / "languages"
 RESULTS = ROOT / "bench" / "results" / "languages.json"
@@ -50,7 +51,7 @@ def train(name: str, languages: List[str]) -> Path:
         for path in detect.training_files(language):
             shutil.copy(path, data / f"{language}-{path.name}")
     model = WORK / f"nlu-{name}.tar.gz"
-    command = [sys.executable, "-m", "bot", "rasa", "train", "nlu", "--nlu", str(data)]
+    command = commands.bot("rasa", "train", "nlu", "--nlu", str(data))
     command += ["--config", "config.yml", "--domain", "domain.yml", "--out", str(WORK)]
     command += ["--fixed-model-name", f"nlu-{name}"]
     started = time.monotonic()

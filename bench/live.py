@@ -1,7 +1,7 @@
 """A live stack (action server, Rasa, optionally the web app) for the scripts in ``bench/``.
 
-The same servers, environment and waits as the ``live_stack`` test fixture (tests/conftest.py,
-whose ``prepared_stack`` and helpers this reuses), but as a context manager with fixed ports
+The same servers, environment and waits as the ``live_stack`` test fixture (both use
+``tests/support/stack.py``), but as a context manager with fixed ports
 and extra environment, so a script run by ``make`` can start one, use it and stop it.
 """
 
@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Dict, Iterator, Optional
 
-from tests.conftest import MODEL, LiveStack, _start, prepared_stack, stop_processes, wait_for
+from tests.support.stack import MODEL, LiveStack, prepared_stack, start_servers, stop_processes
 
 #: The caller's own server settings, which must not reach this stack.
 NOT_INHERITED = ("RASA_WORKERS", "LOCK_STORE_URL", "LOCK_STORE_PREFIX")
@@ -38,19 +38,8 @@ def running_stack(
     for name in NOT_INHERITED:
         env.pop(name, None)
     env.update(PYTHONUNBUFFERED="1", **(extra_env or {}))
-    stack.processes = [
-        _start([sys.executable, "-m", "bot", "serve-actions"], env, workdir / "actions.log"),
-        _start([sys.executable, "-m", "bot", "serve-rasa"], env, workdir / "rasa.log"),
-    ]
-    if web:
-        stack.processes.append(
-            _start([sys.executable, "-m", "bot", "serve-web"], env, workdir / "web.log")
-        )
     try:
-        wait_for(f"{stack.action_url}/health", 60, stack.processes[0])
-        wait_for(f"{stack.rasa_url}/webhooks/rest/", 180, stack.processes[1])
-        if web:
-            wait_for(f"{stack.web_url}/healthz", 60, stack.processes[2])
+        start_servers(stack, web=web)
         yield stack
     finally:
         stop_processes(stack.processes)

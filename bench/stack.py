@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import subprocess
 import sys
 import time
 import urllib.error
@@ -26,11 +25,13 @@ from typing import Dict, List
 from bench import procs
 from bench.load import REST_PATH
 from bench.prepare import RASA, ROOT, WORK
+from bot.supervision import commands
+from tests.support.stack import migrate
 
 CREDENTIALS = "bot.channels.rest.SafeRestInput:\n"
 #: As `make run` starts the action server: a keep-alive longer than Rasa's 15 s aiohttp pool
 #: (Sanic's 5 s default made Rasa reuse closed connections and lose conversations under load).
-ACTION_SERVER_ENV = {"SANIC_KEEP_ALIVE_TIMEOUT": "120"}
+ACTION_SERVER_ENV = commands.defaults("actions")
 #: One action-server token for every server of a benchmark run.
 ACTION_SERVER_TOKEN = secrets.token_urlsafe(32)
 #: How the benchmark serves our bot: Rasa in-process with bot.speedups, as `bot serve-rasa` does.
@@ -110,17 +111,11 @@ def start_action_server(tmp: Path, env: Dict[str, str], log_name: str = "actions
         "DATABASE_URL": f"sqlite:///{tmp / 'requests.db'}",
         "MIBG_VAR_DIR": str(tmp),
     }
-    subprocess.run(
-        [sys.executable, "-m", "bot", "db", "upgrade"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
+    migrate(env)
     port = procs.free_port()
     server = procs.start(
         "action server",
-        [sys.executable, "-m", "bot", "serve-actions", "--port", str(port)],
+        commands.serve("actions", "--port", str(port)),
         env,
         ROOT,
         WORK / "logs" / f"{log_name}.log",

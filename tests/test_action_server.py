@@ -16,7 +16,7 @@ from typing import Dict, Optional
 import pytest
 
 from bot.action_server import authorised
-from tests.conftest import LiveStack
+from tests.support.stack import LiveStack
 from tests.test_rest_live import listed_requests
 
 pytestmark = pytest.mark.rasa_server

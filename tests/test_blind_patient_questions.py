@@ -17,7 +17,7 @@ from typing import List
 import pytest
 
 from bot.checks import blind_eval
-from tests.conftest import ROOT, LiveStack
+from tests.support.stack import ROOT, LiveStack
 
 ARTIFACTS = ROOT / "test-artifacts"
 #: German and Russian (issue 13 targets 0.9 in each; reached 0.900 and 0.905): one case of margin.

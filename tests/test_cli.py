@@ -6,7 +6,6 @@ import csv
 import json
 import os
 import subprocess
-import sys
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Dict
@@ -18,6 +17,7 @@ from bot.db import migrate
 from bot.db.engine import get_engine, session_factory
 from bot.db.requests import RequestDetails, save_request
 from bot.settings import ROOT
+from bot.supervision import commands
 
 
 def details(sender: str, name: str, message: str = "") -> RequestDetails:
@@ -59,7 +59,7 @@ def env(tmp_path: Path) -> Dict[str, str]:
 
 def cli(env: Dict[str, str], *args: str) -> str:
     done = subprocess.run(
-        [sys.executable, "-m", "bot", *args],
+        commands.bot(*args),
         cwd=ROOT,
         env=env,
         capture_output=True,

@@ -16,7 +16,7 @@ from rasa.shared.core.events import ActionExecuted, Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot import history
-from tests.conftest import MODEL, ROOT
+from tests.support.stack import MODEL, ROOT
 
 
 @pytest.fixture(scope="module")

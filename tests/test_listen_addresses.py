@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from bot import settings
-from tests.conftest import LiveStack
+from tests.support.stack import LiveStack
 
 LISTEN = "0A"
 

@@ -11,8 +11,8 @@ import pytest
 from rasa.utils.endpoints import EndpointConfig
 
 from bot import local_actions
-from tests.conftest import LiveStack
 from tests.form_helpers import DOMAIN
+from tests.support.stack import LiveStack
 
 
 def action_call(next_action: str, text: str, intent: str) -> Dict[str, Any]:

@@ -19,14 +19,9 @@ from typing import Iterator
 import pytest
 
 from bot import log_privacy
-from tests.conftest import (
-    MODEL,
-    LiveStack,
-    _start,
-    free_port,
-    stop_processes,
-    wait_for,
-)
+from bot.supervision import commands
+from tests.support.ports import free_port
+from tests.support.stack import MODEL, LiveStack, start_process, stop_processes, wait_for
 from tests.test_action_server import call, forged_submit, token
 
 SENTINEL_NAME = "Quirinus Sentinelberg"
@@ -136,9 +131,7 @@ def rasa_with_failing_actions(live_stack: LiveStack, tmp_path_factory) -> Iterat
         "MIBG_VAR_DIR": str(workdir),
     }
     stack = LiveStack(f"http://127.0.0.1:{rasa_port}", "", "", env, workdir)
-    stack.processes = [
-        _start([__import__("sys").executable, "-m", "bot", "serve-rasa"], env, workdir / "rasa.log")
-    ]
+    stack.processes = [start_process(commands.serve("rasa"), env, workdir / "rasa.log")]
     try:
         wait_for(f"{stack.rasa_url}/webhooks/rest/", 180, stack.processes[0])
         yield stack, echo

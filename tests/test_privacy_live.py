@@ -8,7 +8,7 @@ import sqlite3
 
 import pytest
 
-from tests.conftest import LiveStack
+from tests.support.stack import LiveStack
 from tests.test_rest_live import listed_requests
 
 pytestmark = pytest.mark.rasa_server

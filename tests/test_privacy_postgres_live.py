@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 from typing import Iterator
@@ -15,15 +14,10 @@ from typing import Iterator
 import pytest
 import sqlalchemy
 
-from tests.conftest import (
-    MODEL,
-    POSTGRES_ADMIN_URL,
-    ROOT,
-    LiveStack,
-    free_port,
-    start_servers,
-    stop_processes,
-)
+from bot.supervision import commands
+from tests.conftest import POSTGRES_ADMIN_URL
+from tests.support.ports import free_port
+from tests.support.stack import MODEL, ROOT, LiveStack, start_servers, stop_processes
 from tests.test_rest_live import listed_requests
 from tests.test_socketio import ChatClient, conversation_of, joined
 
@@ -53,7 +47,7 @@ def pg_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
         CORS_ORIGINS=ORIGIN,
         SANIC_KEEP_ALIVE_TIMEOUT="120",
     )
-    subprocess.run([sys.executable, "-m", "bot", "db", "upgrade"], cwd=ROOT, env=env, check=True)
+    subprocess.run(commands.migrate(), cwd=ROOT, env=env, check=True)
     stack = LiveStack(f"http://127.0.0.1:{rasa_port}", "", "", env, Path(workdir))
     start_servers(stack, web=False)
     try:

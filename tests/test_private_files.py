@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import stat
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,8 @@ from sqlalchemy import text
 
 from bot.db.engine import get_engine
 from bot.settings import ROOT
-from tests.conftest import LiveStack
+from bot.supervision import commands
+from tests.support.stack import LiveStack
 
 
 def mode(path: Path) -> int:
@@ -36,7 +36,7 @@ def test_the_live_stack_keeps_its_files_private(live_stack: LiveStack, sender_id
 def test_the_cli_creates_the_database_0600(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'requests.db'}"
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "DATABASE_URL": url}
-    subprocess.run([sys.executable, "-m", "bot", "db", "upgrade"], cwd=ROOT, env=env, check=True)
+    subprocess.run(commands.migrate(), cwd=ROOT, env=env, check=True)
     assert mode(tmp_path / "requests.db") == 0o600
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 
 import pytest
 
 from bot.channels.text import SERVICE_ERROR_TEXT
-from tests.conftest import ROOT, LiveStack
+from bot.supervision import commands
+from tests.support.stack import ROOT, LiveStack
 
 pytestmark = pytest.mark.rasa_server
 
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.rasa_server
 def listed_requests(stack: LiveStack) -> list:
     """What ``python -m bot requests list --json`` prints for the stack's database."""
     listed = subprocess.run(
-        [sys.executable, "-m", "bot", "requests", "list", "--json"],
+        commands.bot("requests", "list", "--json"),
         cwd=ROOT,
         env=stack.env,
         capture_output=True,

@@ -16,7 +16,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -33,8 +32,10 @@ import sqlalchemy
 
 from bench.stack import redis_answers
 from bot import serving
-from tests.conftest import MODEL, POSTGRES_ADMIN_URL, ROOT, wait_for
-from tests.conftest import free_ports as free_ports_in
+from bot.supervision import commands
+from tests.conftest import POSTGRES_ADMIN_URL
+from tests.support.ports import free_ports as free_ports_in
+from tests.support.stack import MODEL, ROOT, wait_for
 from tests.test_socketio import ChatClient, joined
 from tests.test_workers_live import SCRIPT
 
@@ -168,7 +169,7 @@ def cluster() -> Iterator[Cluster]:
         TF_CPP_MIN_LOG_LEVEL="3",
     )
     subprocess.run(
-        [sys.executable, "-m", "bot", "db", "upgrade"],
+        commands.migrate(),
         cwd=ROOT,
         env=env,
         check=True,
@@ -189,13 +190,13 @@ def cluster() -> Iterator[Cluster]:
             own["RASA_WORKERS"] = workers
             result.others.append(
                 start(
-                    [sys.executable, "-m", "bot", "serve-actions"],
+                    commands.serve("actions"),
                     own,
                     workdir / f"actions-{machine}.log",
                 )
             )
             result.servers[machine] = start(
-                [sys.executable, "-m", "bot", "serve-rasa"], own, workdir / f"rasa-{machine}.log"
+                commands.serve("rasa"), own, workdir / f"rasa-{machine}.log"
             )
         nginx_cmd = [str(NGINX), "-p", str(runtime), "-e", str(runtime / "error.log")]
         result.others.append(

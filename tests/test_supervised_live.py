@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -21,7 +20,9 @@ from typing import Dict, Iterator, List
 
 import pytest
 
-from tests.conftest import MODEL, ROOT, LiveStack, free_ports, prepared_stack, wait_for
+from bot.supervision import commands
+from tests.support.ports import free_ports
+from tests.support.stack import MODEL, ROOT, LiveStack, prepared_stack, wait_for
 from tests.test_rest_live import listed_requests
 
 pytestmark = pytest.mark.rasa_server
@@ -37,7 +38,7 @@ class Supervised(LiveStack):
 
     def pid(self, program: str) -> int:
         out = subprocess.run(
-            [sys.executable, "-m", "bot", "ctl", "pid", program],
+            commands.bot("ctl", "pid", program),
             cwd=ROOT,
             env=self.env,
             capture_output=True,
@@ -77,7 +78,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Supervised]:
     # Appending: supervisord and the ready check write to the same file from two processes.
     output = (var / "supervisord.out").open("ab")
     supervisord = subprocess.Popen(
-        [sys.executable, "-m", "bot", "run"], cwd=ROOT, env=env, stdout=output, stderr=output
+        commands.bot("run"), cwd=ROOT, env=env, stdout=output, stderr=output
     )
     stack.processes = [supervisord]
     try:

@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 
-from tests.conftest import LiveStack
+from tests.support.stack import LiveStack
 from tests.test_privacy_live import mine
 
 pytestmark = pytest.mark.rasa_server

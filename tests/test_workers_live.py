@@ -7,8 +7,6 @@ or without the shared lock would take a wrong turn in the form.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -17,7 +15,8 @@ from typing import Iterator
 import pytest
 
 from bench.stack import redis_answers
-from tests.conftest import MODEL, LiveStack, free_port, start_servers, stop_processes
+from tests.support.ports import free_port
+from tests.support.stack import MODEL, LiveStack, prepared_stack, start_servers, stop_processes
 
 REDIS_URL = "redis://127.0.0.1:6379/1"
 
@@ -44,23 +43,14 @@ def two_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]
     if not redis_answers(REDIS_URL):
         pytest.fail(f"Redis does not answer at {REDIS_URL}")
     workdir = tmp_path_factory.mktemp("workers")
-    rasa_port, action_port = free_port(), free_port()
-    env = {
-        **__import__("os").environ,
-        "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
-        "RASA_PORT": str(rasa_port),
-        "ACTION_PORT": str(action_port),
-        "DATABASE_URL": f"sqlite:///{workdir / 'requests.db'}",
-        "TRACKER_DATABASE_URL": f"sqlite:///{workdir / 'tracker.db'}",
-        "MIBG_VAR_DIR": str(workdir),
-        "RASA_TELEMETRY_ENABLED": "false",
-        "SANIC_KEEP_ALIVE_TIMEOUT": "120",
-        "RASA_WORKERS": "2",
-        "LOCK_STORE_URL": REDIS_URL,
-        "LOCK_STORE_PREFIX": f"test{uuid.uuid4().hex[:8]}",
-    }
-    subprocess.run([sys.executable, "-m", "bot", "db", "upgrade"], env=env, check=True)
-    stack = LiveStack(f"http://127.0.0.1:{rasa_port}", "", "", env, workdir)
+    stack = prepared_stack(
+        workdir,
+        free_port(),
+        free_port(),
+        RASA_WORKERS="2",
+        LOCK_STORE_URL=REDIS_URL,
+        LOCK_STORE_PREFIX=f"test{uuid.uuid4().hex[:8]}",
+    )
     start_servers(stack, web=False)
     try:
         yield stack

@@ -15,7 +15,7 @@ from typing import Iterator
 import pytest
 
 from bench.stack import redis_answers
-from tests.conftest import MODEL, ROOT, LiveStack, start_servers, stop_processes
+from tests.support.stack import MODEL, ROOT, LiveStack, start_servers, stop_processes
 from tests.test_scaleout_live import (
     REDIS_URL,
     create_database,

@@ -24,14 +24,14 @@ from pathlib import Path
 from typing import Dict, List, Sequence
 
 from bot.settings import ROOT
+from bot.supervision import commands
 
 
 @dataclass(frozen=True)
 class Program:
-    """One supervised server: ``python -m bot ARGS``."""
+    """One supervised server: ``python -m bot serve-<name>`` (``bot.supervision.commands``)."""
 
     name: str
-    args: Sequence[str]
     #: Seconds it must stay up to count as started; a quicker exit is retried with a growing
     #: back-off and given up after ``startretries`` (a broken model or config).
     startsecs: int = 2
@@ -40,10 +40,9 @@ class Program:
 
 
 PROGRAMS: List[Program] = [
-    # Longer than Rasa's 15 s client pool: Sanic's default 5 s drops kept-alive calls.
-    Program("actions", ["serve-actions"], defaults={"SANIC_KEEP_ALIVE_TIMEOUT": "120"}),
-    Program("rasa", ["serve-rasa"], startsecs=5),
-    Program("web", ["serve-web"]),
+    Program("actions", defaults=commands.defaults("actions")),
+    Program("rasa", startsecs=5),
+    Program("web"),
 ]
 #: How many quick deaths in a row (within ``startsecs``) before a program is left stopped.
 START_RETRIES = 5
@@ -76,6 +75,10 @@ def _value(text: object) -> str:
     if "%" in value:
         raise ValueError(f"supervisord cannot take a '%' in {value!r}")
     return value
+
+
+def _command(parts: Sequence[str]) -> str:
+    return " ".join(_value(part) for part in parts)
 
 
 def _environment(defaults: Dict[str, str]) -> str:
@@ -120,7 +123,7 @@ def config_text(var_dir: Path, password: str, python: str = sys.executable) -> s
         lines += [
             "",
             f"[program:{program.name}]",
-            f"command={_value(python)} -m bot {' '.join(program.args)}",
+            f"command={_command(commands.serve(program.name, python=python))}",
             f"directory={_value(ROOT)}",
             "autorestart=true",
             f"startsecs={program.startsecs}",
@@ -142,7 +145,7 @@ def config_text(var_dir: Path, password: str, python: str = sys.executable) -> s
         "",
         "; Waits for the three servers, prints the URLs to the terminal, and exits.",
         "[program:ready]",
-        f"command={_value(python)} -m bot wait-ready --exit",
+        f"command={_command(commands.bot('wait-ready', '--exit', python=python))}",
         f"directory={_value(ROOT)}",
         "autorestart=false",
         "startsecs=0",

@@ -19,8 +19,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.conftest import ROOT, free_port, wait_for
 from tests.staff.conftest import EMAIL, FORMULA_NAME, NOW, PASSWORD, make_console, scenario
+from tests.support.ports import free_port
+from tests.support.stack import ROOT, wait_for
 
 pytestmark = pytest.mark.browser
 

@@ -13,7 +13,6 @@ real HTTP server whose answers a test can script (errors, delays).
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 from collections import deque
 from contextlib import asynccontextmanager
@@ -28,6 +27,8 @@ from rasa.core.run import configure_app
 from rasa.core.tracker_store import InMemoryTrackerStore, TrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import BotUttered, UserUttered
+
+from tests.support.ports import free_port
 
 LONG_PARAGRAPH = (
     "MIBG therapy uses a radioactive form of metaiodobenzylguanidine that tumour cells take up "
@@ -176,12 +177,6 @@ async def within(seconds: float, request: Awaitable[Any]) -> Any:
         return await asyncio.wait_for(request, seconds)
     except asyncio.TimeoutError:
         raise AssertionError(f"no answer within {seconds} s") from None
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @asynccontextmanager

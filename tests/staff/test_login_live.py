@@ -8,13 +8,12 @@ address for every attempt and never be throttled.
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 
 import httpx
 import pytest
 
-from tests.conftest import ROOT, LiveStack
+from bot.supervision import commands
+from tests.support.stack import LiveStack, add_staff_account
 
 pytestmark = pytest.mark.rasa_server
 
@@ -24,13 +23,7 @@ CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 def test_20_attempts_with_a_new_x_forwarded_for_each_are_throttled(live_stack: LiveStack) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "bot", "staff", "add", EMAIL],
-        cwd=ROOT,
-        env={**live_stack.env, "STAFF_PASSWORD": PASSWORD},
-        check=True,
-        capture_output=True,
-    )
+    add_staff_account(live_stack.env, EMAIL, PASSWORD)
     with httpx.Client(base_url=live_stack.web_url, timeout=30) as client:
         token = CSRF_RE.search(client.get("/staff/login").text).group(1)
         codes = []
@@ -57,19 +50,14 @@ def test_behind_a_trusted_proxy_the_account_limit_still_throttles(
 ) -> None:
     """With TRUSTED_PROXIES the forwarded address counts (the per-address limit sees a new one
     each time), and the per-account limit stops the guesser after 10 failures."""
-    from tests.conftest import _start, free_port, stop_processes, wait_for
+    from tests.support.ports import free_port
+    from tests.support.stack import start_process, stop_processes, wait_for
 
     email = "proxied-coordinator@example.org"
-    subprocess.run(
-        [sys.executable, "-m", "bot", "staff", "add", email],
-        cwd=ROOT,
-        env={**live_stack.env, "STAFF_PASSWORD": PASSWORD},
-        check=True,
-        capture_output=True,
-    )
+    add_staff_account(live_stack.env, email, PASSWORD)
     port = free_port()
     env = {**live_stack.env, "WEB_PORT": str(port), "TRUSTED_PROXIES": "127.0.0.1"}
-    web = _start([sys.executable, "-m", "bot", "serve-web"], env, tmp_path / "web.log")
+    web = start_process(commands.serve("web"), env, tmp_path / "web.log")
     try:
         wait_for(f"http://127.0.0.1:{port}/healthz", 60, web)
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
