@@ -32,11 +32,9 @@ from bench import machine, prepare, procs, report, stack
 from bench.conversation import ReplyChecker
 from bench.measure import Target, measure
 from bench.plan import FULL, LoadPhase, Plan
+from tests.support.postgres import throwaway_database
 
 VARIANTS_DIR = prepare.WORK / "variants"
-POSTGRES_ADMIN_URL = os.environ.get(
-    "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
 PLAN = replace(
     FULL,
     phases=(
@@ -264,27 +262,6 @@ def variant_model(
 
 
 @contextmanager
-def postgres_database() -> Iterator[str]:
-    """A throw-away PostgreSQL database for the tracker store, dropped afterwards."""
-    from sqlalchemy import create_engine
-
-    name = f"mibg_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT", future=True)
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
-                (name,),
-            )
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
-        admin.dispose()
-
-
-@contextmanager
 def action_proxy(action: procs.Server, env: Dict[str, str]) -> Iterator[procs.Server]:
     port = procs.free_port()
     proxy = procs.start(
@@ -403,7 +380,7 @@ def _action_server(
 @contextmanager
 def _tracker_env(variant: Variant) -> Iterator[Dict[str, str]]:
     if variant.tracker == "postgres":
-        with postgres_database() as url:
+        with throwaway_database("mibg_bench") as url:
             yield {"TRACKER_DATABASE_URL": url}
     else:
         yield {}

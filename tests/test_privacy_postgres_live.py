@@ -5,19 +5,14 @@ events of that conversation."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import uuid
-from pathlib import Path
 from typing import Iterator
 
 import pytest
 import sqlalchemy
 
-from bot.supervision import commands
-from tests.conftest import POSTGRES_ADMIN_URL
 from tests.support.ports import free_port
-from tests.support.stack import MODEL, ROOT, LiveStack, start_servers, stop_processes
+from tests.support.postgres import throwaway_database
+from tests.support.stack import MODEL, LiveStack, prepared_stack, start_servers, stop_processes
 from tests.test_rest_live import listed_requests
 from tests.test_socketio import ChatClient, conversation_of, joined
 
@@ -29,38 +24,21 @@ ORIGIN = "http://127.0.0.1:8000"
 def pg_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
     if not MODEL.exists():
         pytest.fail(f"no trained model at {MODEL}: run `make train`")
-    name = f"mibg_test_{uuid.uuid4().hex[:10]}"
-    admin = sqlalchemy.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT", future=True)
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    workdir = tmp_path_factory.mktemp("pg-live")
-    rasa_port, action_port = free_port(), free_port()
-    env = {k: v for k, v in os.environ.items() if k != "ACTION_SERVER_TOKEN"}
-    env.update(
-        PYTHONPATH=str(ROOT),
-        RASA_PORT=str(rasa_port),
-        ACTION_PORT=str(action_port),
-        DATABASE_URL=url,
-        TRACKER_DATABASE_URL=url,
-        MIBG_VAR_DIR=str(workdir),
-        CORS_ORIGINS=ORIGIN,
-        SANIC_KEEP_ALIVE_TIMEOUT="120",
-    )
-    subprocess.run(commands.migrate(), cwd=ROOT, env=env, check=True)
-    stack = LiveStack(f"http://127.0.0.1:{rasa_port}", "", "", env, Path(workdir))
-    start_servers(stack, web=False)
-    try:
-        yield stack
-    finally:
-        stop_processes(stack.processes)
-        with admin.connect() as connection:
-            connection.exec_driver_sql(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
-                (name,),
-            )
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
-        admin.dispose()
+    with throwaway_database() as url:
+        workdir = tmp_path_factory.mktemp("pg-live")
+        stack = prepared_stack(
+            workdir,
+            free_port(),
+            free_port(),
+            database_url=url,
+            tracker_url=url,
+            CORS_ORIGINS=ORIGIN,
+        )
+        start_servers(stack, web=False)
+        try:
+            yield stack
+        finally:
+            stop_processes(stack.processes)
 
 
 def events_of(stack: LiveStack, sender: str) -> int:

@@ -11,6 +11,7 @@ Skipped only when nginx is missing and ``scripts/ensure-nginx.sh`` cannot instal
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -33,8 +34,8 @@ import sqlalchemy
 from bench.stack import redis_answers
 from bot import serving
 from bot.supervision import commands
-from tests.conftest import POSTGRES_ADMIN_URL
 from tests.support.ports import free_ports as free_ports_in
+from tests.support.postgres import throwaway_database
 from tests.support.stack import MODEL, ROOT, wait_for
 from tests.test_socketio import ChatClient, joined
 from tests.test_workers_live import SCRIPT
@@ -93,26 +94,6 @@ def stop(process: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
         process.wait(timeout=5)
 
 
-def create_database() -> tuple:
-    name = f"mibg_scaleout_{uuid.uuid4().hex[:10]}"
-    admin = sqlalchemy.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT", future=True)
-    try:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    except sqlalchemy.exc.OperationalError as error:
-        pytest.fail(f"PostgreSQL at {POSTGRES_ADMIN_URL} is not reachable: {error}")
-    return admin, name, POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-
-
-def drop_database(admin: sqlalchemy.engine.Engine, name: str) -> None:
-    with admin.connect() as connection:
-        connection.exec_driver_sql(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,)
-        )
-        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
-    admin.dispose()
-
-
 def lock_of(prefix: str, conversation: str) -> str:
     """The conversation's Redis lock as Rasa stores it, ticket expiries relative to now."""
     import redis
@@ -152,7 +133,8 @@ def cluster() -> Iterator[Cluster]:
     workdir = Path(tempfile.mkdtemp(prefix="mibg-scaleout-"))
     workdir.chmod(0o755)
     nginx_port, rasa_a, rasa_b, actions_a, actions_b = free_ports(5)
-    admin, name, url = create_database()
+    databases = contextlib.ExitStack()
+    url = databases.enter_context(throwaway_database("mibg_scaleout"))
     prefix = f"scaleout{uuid.uuid4().hex[:8]}"
     env = {k: v for k, v in os.environ.items() if k != "ACTION_SERVER_TOKEN"}
     env.update(
@@ -210,7 +192,7 @@ def cluster() -> Iterator[Cluster]:
     finally:
         for process in [*result.servers.values(), *result.others]:
             stop(process)
-        drop_database(admin, name)
+        databases.close()
         forget_locks(prefix)
         if not os.environ.get("SCALEOUT_KEEP_LOGS"):
             shutil.rmtree(workdir, ignore_errors=True)
