@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Dict, Iterator, Optional
 
-from tests.support.stack import MODEL, LiveStack, prepared_stack, start_servers, stop_processes
+from tests.support.stack import MODEL, LiveStack, prepared_stack, running
 
 #: The caller's own server settings, which must not reach this stack.
 NOT_INHERITED = ("RASA_WORKERS", "LOCK_STORE_URL", "LOCK_STORE_PREFIX")
@@ -39,10 +39,9 @@ def running_stack(
         env.pop(name, None)
     env.update(PYTHONUNBUFFERED="1", **(extra_env or {}))
     try:
-        start_servers(stack, web=web)
-        yield stack
+        with running(stack, web=web):
+            yield stack
     finally:
-        stop_processes(stack.processes)
         if os.environ.get("KEEP_STACK_LOGS"):
             print(f"stack logs kept in {workdir}", file=sys.stderr)
         else:

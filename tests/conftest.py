@@ -13,7 +13,7 @@ import pytest
 
 from tests.support.ports import free_port
 from tests.support.postgres import throwaway_database
-from tests.support.stack import MODEL, LiveStack, prepared_stack, start_servers, stop_processes
+from tests.support.stack import MODEL, LiveStack, prepared_stack, running
 
 
 @pytest.fixture(scope="session")
@@ -21,12 +21,8 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
     if not MODEL.exists():
         pytest.fail(f"no trained model at {MODEL}: run `make train`")
     workdir = tmp_path_factory.mktemp("live")
-    stack = prepared_stack(workdir, free_port(), free_port(), free_port())
-    start_servers(stack)
-    try:
+    with running(prepared_stack(workdir, free_port(), free_port(), free_port())) as stack:
         yield stack
-    finally:
-        stop_processes(stack.processes)
 
 
 @pytest.fixture()

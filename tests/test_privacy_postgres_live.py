@@ -12,7 +12,7 @@ import sqlalchemy
 
 from tests.support.ports import free_port
 from tests.support.postgres import throwaway_database
-from tests.support.stack import MODEL, LiveStack, prepared_stack, start_servers, stop_processes
+from tests.support.stack import MODEL, LiveStack, prepared_stack, running
 from tests.test_rest_live import listed_requests
 from tests.test_socketio import ChatClient, conversation_of, joined
 
@@ -24,8 +24,8 @@ ORIGIN = "http://127.0.0.1:8000"
 def pg_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
     if not MODEL.exists():
         pytest.fail(f"no trained model at {MODEL}: run `make train`")
+    workdir = tmp_path_factory.mktemp("pg-live")
     with throwaway_database() as url:
-        workdir = tmp_path_factory.mktemp("pg-live")
         stack = prepared_stack(
             workdir,
             free_port(),
@@ -34,11 +34,8 @@ def pg_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
             tracker_url=url,
             CORS_ORIGINS=ORIGIN,
         )
-        start_servers(stack, web=False)
-        try:
+        with running(stack, web=False):
             yield stack
-        finally:
-            stop_processes(stack.processes)
 
 
 def events_of(stack: LiveStack, sender: str) -> int:

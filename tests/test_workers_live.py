@@ -16,7 +16,7 @@ import pytest
 
 from bench.stack import redis_answers
 from tests.support.ports import free_port
-from tests.support.stack import MODEL, LiveStack, prepared_stack, start_servers, stop_processes
+from tests.support.stack import MODEL, LiveStack, prepared_stack, running
 
 REDIS_URL = "redis://127.0.0.1:6379/1"
 
@@ -51,11 +51,8 @@ def two_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]
         LOCK_STORE_URL=REDIS_URL,
         LOCK_STORE_PREFIX=f"test{uuid.uuid4().hex[:8]}",
     )
-    start_servers(stack, web=False)
-    try:
+    with running(stack, web=False):
         yield stack
-    finally:
-        stop_processes(stack.processes)
 
 
 def children(pid: int) -> list:

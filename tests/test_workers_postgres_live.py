@@ -14,7 +14,7 @@ import pytest
 
 from bench.stack import redis_answers
 from tests.support.postgres import throwaway_database
-from tests.support.stack import MODEL, LiveStack, prepared_stack, start_servers, stop_processes
+from tests.support.stack import MODEL, LiveStack, prepared_stack, running
 from tests.test_scaleout_live import REDIS_URL, forget_locks, free_ports
 from tests.test_workers_live import children
 
@@ -28,21 +28,21 @@ def workers_on_postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Li
     if not redis_answers(REDIS_URL):
         pytest.fail(f"Redis does not answer at {REDIS_URL}")
     prefix = f"workerspg{uuid.uuid4().hex[:8]}"
+    workdir = tmp_path_factory.mktemp("workers-pg")
     with throwaway_database() as url:
+        # Fresh: no events table yet (the migration makes only the requests tables).
+        environment = {
+            "RASA_WORKERS": "2",
+            "LOCK_STORE_URL": REDIS_URL,
+            "LOCK_STORE_PREFIX": prefix,
+        }
         stack = prepared_stack(
-            tmp_path_factory.mktemp("workers-pg"),
-            *free_ports(2),
-            database_url=url,
-            tracker_url=url,  # fresh: no events table yet (the migration makes only ours)
-            RASA_WORKERS="2",
-            LOCK_STORE_URL=REDIS_URL,
-            LOCK_STORE_PREFIX=prefix,
+            workdir, *free_ports(2), database_url=url, tracker_url=url, **environment
         )
-        start_servers(stack, web=False)
         try:
-            yield stack
+            with running(stack, web=False):
+                yield stack
         finally:
-            stop_processes(stack.processes)
             forget_locks(prefix)
 
 

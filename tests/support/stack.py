@@ -8,6 +8,7 @@ database migrated; ``start_servers`` starts them with the command lines of
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -16,7 +17,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Type, TypeVar
+from typing import Dict, Iterator, List, Optional, Type, TypeVar
 
 from bot.supervision import commands
 
@@ -117,6 +118,16 @@ def start_servers(stack: LiveStack, web: bool = True) -> None:
     except BaseException:
         stop_processes(stack.processes)
         raise
+
+
+@contextlib.contextmanager
+def running(stack: S, web: bool = True) -> Iterator[S]:
+    """``stack`` with its servers started (:func:`start_servers`); stopped on exit."""
+    start_servers(stack, web=web)
+    try:
+        yield stack
+    finally:
+        stop_processes(stack.processes)
 
 
 def migrate(env: Dict[str, str]) -> None:
