@@ -39,9 +39,11 @@ from typing import Any, Awaitable, Callable, List, Optional, Tuple
 import aiohttp
 
 from bench.live import running_stack
-from bot.channels.limits import PLEASE_WAIT_TEXT
 from bot.channels.text import SERVICE_ERROR_TEXT
 from bot.supervision import commands
+from tests.support import flood as flood_support
+from tests.support.chat import ChatClient
+from tests.support.flood import QUESTION, REST_PATH, Reply, drain, post, rest_body, texts_of
 from tests.support.stack import (
     LiveStack,
     add_staff_account,
@@ -49,14 +51,11 @@ from tests.support.stack import (
     stop_processes,
     wait_for,
 )
-from tests.test_socketio import ChatClient
 
-REST = "/webhooks/rest/webhook"
 FLOOD = 1000
 VISITORS = 5
 VISITOR_MESSAGES = 6
 P95_LIMIT_S = 2.0
-QUESTION = "what are the side effects of mibg?"
 SENTINEL_NAME = "Zbigniew Quarantotto"
 SENTINEL_EMAIL = "zbigniew.quarantotto@example.net"
 SENTINEL_PHONE = "+48 600 987 321"
@@ -84,47 +83,8 @@ class Check:
         return text + "".join(f"\n       - {p}" for p in self.problems[:12])
 
 
-def p95(values: List[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, int(0.95 * len(ordered) + 0.5) - 1))]
-
-
-def texts_of(body: Any) -> str:
-    if not isinstance(body, list):
-        return ""
-    return " ".join(str(m.get("text") or "") for m in body if isinstance(m, dict))
-
-
-async def post(
-    session: aiohttp.ClientSession,
-    url: str,
-    data: bytes,
-    content_type: Optional[str] = "application/json",
-    timeout: float = 30.0,
-) -> Tuple[int, Any, float]:
-    """(status, parsed body or text, seconds); status 0 when the server did not answer."""
-    headers = {"Content-Type": content_type} if content_type else {}
-    started = time.monotonic()
-    try:
-        async with session.post(
-            url, data=data, headers=headers, timeout=aiohttp.ClientTimeout(total=timeout)
-        ) as reply:
-            raw = await reply.read()
-            try:
-                body: Any = json.loads(raw) if raw else None
-            except ValueError:
-                body = raw.decode(errors="replace")
-            return reply.status, body, time.monotonic() - started
-    except (asyncio.TimeoutError, aiohttp.ClientError):
-        return 0, None, time.monotonic() - started
-
-
-def rest_body(sender: str, message: Any) -> bytes:
-    return json.dumps({"sender": sender, "message": message}).encode()
-
-
-async def say(session: aiohttp.ClientSession, stack: LiveStack, sender: str, text: str) -> Tuple:
-    return await post(session, stack.rasa_url + REST, rest_body(sender, text))
+async def say(session: aiohttp.ClientSession, stack: LiveStack, sender: str, text: Any) -> Reply:
+    return await flood_support.say(session, stack.rasa_url, sender, text)
 
 
 def logs_text(stack: LiveStack) -> str:
@@ -134,52 +94,32 @@ def logs_text(stack: LiveStack) -> str:
 # ---------------------------------------------------------------- 1. flood
 
 
-async def drain(client: ChatClient, quiet: float = 4.0, limit: float = 60.0) -> List[dict]:
-    messages: List[dict] = []
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        try:
-            messages.append(await asyncio.wait_for(client.replies.get(), quiet))
-        except asyncio.TimeoutError:
-            break
-    return messages
-
-
-async def visitor(stack: LiveStack) -> List[Tuple]:
-    sender = f"visitor-{uuid.uuid4().hex[:8]}"
-    async with aiohttp.ClientSession() as session:
-        found = []
-        for _ in range(VISITOR_MESSAGES):
-            found.append(await say(session, stack, sender, QUESTION))
-            await asyncio.sleep(0.2)
-        return found
-
-
 async def flood(stack: LiveStack) -> Check:
     check = Check("flood (1 socket, 1,000 user_uttered; 5 REST visitors)")
     flooder = ChatClient(stack.rasa_url, stack.web_url)
     try:
         await flooder.open()
-        visitors = [asyncio.create_task(visitor(stack)) for _ in range(VISITORS)]
-        started = time.monotonic()
-        for n in range(FLOOD):
-            await flooder.say(f"{QUESTION} {n}")
-        sent_in = time.monotonic() - started
-        results = [r for task in visitors for r in await task]
-        got = await drain(flooder)
+        flooded = await flood_support.socket_flood(
+            flooder,
+            stack.rasa_url,
+            FLOOD,
+            visitors=VISITORS,
+            messages=VISITOR_MESSAGES,
+            pause=0.2,
+            quiet=4.0,
+            limit=60.0,
+        )
     finally:
         await flooder.close()
-    notices = [m for m in got if m.get("text") == PLEASE_WAIT_TEXT]
-    answers = [m for m in got if m.get("text") != PLEASE_WAIT_TEXT]
-    latencies = [seconds for _status, _body, seconds in results]
+    results = flooded.visitors
     bad = [(s, texts_of(b)[:60]) for s, b, _ in results if s != 200 or "nausea" not in texts_of(b)]
     async with aiohttp.ClientSession() as session:
         status, body, after = await say(session, stack, "after-flood", QUESTION)
-    other_p95 = p95(latencies)
+    other_p95 = flooded.visitors_p95
     check.figures += [
-        f"sent {FLOOD} in {sent_in:.1f} s",
-        f"bot messages to the flooder {len(answers)}",
-        f"please-wait {len(notices)}",
+        f"sent {FLOOD} in {flooded.sent_in:.1f} s",
+        f"bot messages to the flooder {len(flooded.answers)}",
+        f"please-wait {len(flooded.notices)}",
         f"others: {len(results)} requests, p95 {other_p95:.2f} s",
         f"after the flood: HTTP {status} in {after:.2f} s",
     ]
@@ -187,7 +127,7 @@ async def flood(stack: LiveStack) -> Check:
         check.fail(f"other visitors' p95 {other_p95:.2f} s >= {P95_LIMIT_S} s")
     if bad:
         check.fail(f"{len(bad)} visitor requests not answered normally: {bad[:3]}")
-    if not notices:
+    if not flooded.notices:
         check.fail("the flooder was never told to wait")
     if status != 200 or "nausea" not in texts_of(body) or after >= P95_LIMIT_S:
         check.fail("the server did not answer promptly after the flood")
@@ -305,7 +245,7 @@ async def crafted(stack: LiveStack) -> Check:
                 elif SERVICE_ERROR_TEXT in texts_of(body):
                     check.fail(f"{label}: service error reply")
         for name, data, content_type in raw_requests():
-            status, body, _ = await post(session, stack.rasa_url + REST, data, content_type)
+            status, body, _ = await post(session, stack.rasa_url + REST_PATH, data, content_type)
             sent += 1
             if status >= 500 or status == 0:
                 check.fail(f"{name}: HTTP {status}")

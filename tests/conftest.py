@@ -7,10 +7,11 @@ trained model in ``models/`` (``make test`` trains it first) and throw-away SQLi
 from __future__ import annotations
 
 import uuid
-from typing import Iterator
+from typing import AsyncIterator, Callable, Iterator, List, Optional
 
 import pytest
 
+from tests.support.chat import ChatClient
 from tests.support.ports import free_port
 from tests.support.postgres import throwaway_database
 from tests.support.stack import MODEL, LiveStack, prepared_stack, running
@@ -23,6 +24,22 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
     workdir = tmp_path_factory.mktemp("live")
     with running(prepared_stack(workdir, free_port(), free_port(), free_port())) as stack:
         yield stack
+
+
+@pytest.fixture()
+async def chat(live_stack: LiveStack) -> AsyncIterator[Callable[..., ChatClient]]:
+    """Makes socket.io clients of the live stack (``chat()``, ``chat(origin=None)``); closes
+    them all after the test."""
+    clients: List[ChatClient] = []
+
+    def make(origin: Optional[str] = live_stack.web_url) -> ChatClient:
+        client = ChatClient(live_stack.rasa_url, origin)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        await client.close()
 
 
 @pytest.fixture()

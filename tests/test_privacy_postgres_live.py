@@ -10,11 +10,11 @@ from typing import Iterator
 import pytest
 import sqlalchemy
 
+from tests.support.chat import ChatClient, conversation_of, joined
 from tests.support.ports import free_port
 from tests.support.postgres import throwaway_database
 from tests.support.stack import MODEL, LiveStack, prepared_stack, running
 from tests.test_rest_live import listed_requests
-from tests.test_socketio import ChatClient, conversation_of, joined
 
 pytestmark = pytest.mark.rasa_server
 ORIGIN = "http://127.0.0.1:8000"

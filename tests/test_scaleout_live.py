@@ -34,10 +34,10 @@ import sqlalchemy
 from bench.stack import redis_answers
 from bot import serving
 from bot.supervision import commands
+from tests.support.chat import ChatClient, joined
 from tests.support.ports import free_ports as free_ports_in
 from tests.support.postgres import throwaway_database
 from tests.support.stack import MODEL, ROOT, wait_for
-from tests.test_socketio import ChatClient, joined
 from tests.test_workers_live import SCRIPT
 
 pytestmark = pytest.mark.rasa_server

@@ -12,87 +12,16 @@ from __future__ import annotations
 import asyncio
 import re
 import sqlite3
-from typing import Any, List, Optional
+from typing import Any
 
-import aiohttp
 import pytest
-import socketio
+
+from tests.support.chat import REPLY_TIMEOUT, conversation_of, joined
 
 pytestmark = pytest.mark.rasa_server
 
-REPLY_TIMEOUT = 30.0
 #: What session_confirm carries: the conversation id, a dot, its signature.
 SESSION_ID_RE = re.compile(r"[0-9a-f]{32}\.[0-9a-f]{32}")
-
-
-class ChatClient:
-    """A python-socketio client speaking the widget's protocol."""
-
-    def __init__(self, url: str, origin: Optional[str]) -> None:
-        self.url = url
-        self.origin = origin
-        # Our own HTTP session, closed in close(): python-socketio 5.9 can leave its own open.
-        self.http = aiohttp.ClientSession()
-        self.sio = socketio.AsyncClient(
-            reconnection=False, http_session=self.http, handle_sigint=False
-        )
-        self.session_id: Optional[str] = None
-        self.replies: asyncio.Queue[dict] = asyncio.Queue()
-        self._confirmed: asyncio.Queue[Any] = asyncio.Queue()
-        self.sio.on("session_confirm", self._confirmed.put)
-        self.sio.on("bot_uttered", self.replies.put)
-
-    async def open(self, session_id: Optional[str] = None, transport: str = "websocket") -> str:
-        headers = {"Origin": self.origin} if self.origin else {}
-        await self.sio.connect(self.url, headers=headers, transports=[transport], wait_timeout=10)
-        await self.sio.emit("session_request", {"session_id": session_id})
-        self.session_id = await asyncio.wait_for(self._confirmed.get(), 10)
-        return self.session_id
-
-    async def say(self, text: str, session_id: Optional[str] = None) -> None:
-        await self.sio.emit(
-            "user_uttered", {"message": text, "session_id": session_id or self.session_id}
-        )
-
-    async def reply_texts(self, timeout: float = REPLY_TIMEOUT, settle: float = 1.5) -> List[dict]:
-        """All bot messages of one turn: the first within ``timeout``, the rest ``settle`` apart."""
-        messages = [await asyncio.wait_for(self.replies.get(), timeout)]
-        while True:
-            try:
-                messages.append(await asyncio.wait_for(self.replies.get(), settle))
-            except asyncio.TimeoutError:
-                return messages
-
-    async def close(self) -> None:
-        await self.sio.disconnect()
-        await finish_writes(self.sio)
-        await self.http.close()
-
-
-async def finish_writes(client: socketio.AsyncClient) -> None:
-    """Wait for engine.io's last packets: python-socketio 5.9 disconnects with ``abort=True``,
-    and a polling write after the HTTP session is closed opens a new one that is never closed."""
-    write_loop = getattr(client.eio, "write_loop_task", None)
-    if write_loop is not None:
-        await asyncio.wait_for(write_loop, 10)
-
-
-@pytest.fixture()
-async def chat(live_stack):
-    clients: List[ChatClient] = []
-
-    def make(origin: Optional[str] = live_stack.web_url) -> ChatClient:
-        client = ChatClient(live_stack.rasa_url, origin)
-        clients.append(client)
-        return client
-
-    yield make
-    for client in clients:
-        await client.close()
-
-
-def joined(messages: List[dict]) -> str:
-    return "\n".join(m.get("text", "") for m in messages)
 
 
 @pytest.mark.parametrize("transport", ["websocket", "polling"])
@@ -117,11 +46,6 @@ async def test_quick_replies_are_sent_with_the_message(chat) -> None:
     assert "What is MIBG?" in buttons, messages
     await client.say(buttons["What is MIBG?"])
     assert "norepinephrine" in joined(await client.reply_texts()).lower()
-
-
-def conversation_of(session: str) -> str:
-    """The conversation (tracker) id a confirmed session token stands for."""
-    return session.split(".", 1)[0]
 
 
 def user_events(stack, conversation: str) -> int:
