@@ -10,13 +10,14 @@ agent that saves its turn the way Rasa does (after sending).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable, Dict, List
+from typing import Any, AsyncIterator, Callable, Dict, Iterator, List, Tuple
 
 import httpx
 import pytest
@@ -49,11 +50,14 @@ class Platform:
     api: FakePlatform
     make_channel: Callable[[], InputChannel]
     sender_id: str
+    #: Two senders of this platform (for tests with two conversations).
+    senders: Tuple[str, str]
     update: Callable[..., Dict[str, Any]]
     post: Callable[[httpx.AsyncClient, Dict[str, Any]], Any]
     sent_texts: Callable[[], List[str]]
-    #: A 4xx body as the platform sends it.
+    #: A 4xx body as the platform sends it, and the reason the failure record gives for it.
     client_error: Dict[str, Any]
+    client_error_reason: str
 
 
 def telegram_answer(call: Call) -> Answer:
@@ -105,42 +109,91 @@ async def post_facebook(client: httpx.AsyncClient, body: Dict[str, Any]) -> Any:
     return await client.post("/webhooks/facebook/webhook", content=raw, headers=headers)
 
 
-@pytest.fixture(params=["telegram", "facebook"])
+@dataclass(frozen=True)
+class Channel:
+    """What differs between the channels; one :class:`Platform` is made of it per test."""
+
+    answer: Callable[[Call], Answer]
+    #: The channel's settings; ``api_url`` names the one that points it at the fake API.
+    env: Dict[str, str]
+    api_url: str
+    make_channel: Callable[[], InputChannel]
+    senders: Tuple[str, str]
+    update: Callable[..., Dict[str, Any]]
+    post: Callable[[httpx.AsyncClient, Dict[str, Any]], Any]
+    sent_texts: Callable[[FakePlatform], List[str]]
+    client_error: Dict[str, Any]
+    client_error_reason: str
+
+
+CHANNELS: Dict[str, Channel] = {
+    "telegram": Channel(
+        telegram_answer,
+        {"TELEGRAM_TOKEN": TG_TOKEN, "TELEGRAM_SECRET_TOKEN": TG_SECRET},
+        "TELEGRAM_API_URL",
+        lambda: SecureTelegramInput.from_credentials(None),
+        (str(CHAT_ID), str(CHAT_ID + 1)),
+        telegram_update,
+        post_telegram,
+        lambda api: [c.fields["text"] for c in api.calls if c.path.endswith("/sendMessage")],
+        {"ok": False, "error_code": 400, "description": "Bad Request: chat not found"},
+        "HTTP 400",
+    ),
+    "facebook": Channel(
+        facebook_answer,
+        {
+            "FACEBOOK_VERIFY_TOKEN": "verify",
+            "FACEBOOK_APP_SECRET": FB_SECRET,
+            "FACEBOOK_PAGE_ACCESS_TOKEN": "EAAGofflinePageAccessToken",
+        },
+        "FACEBOOK_GRAPH_URL",
+        lambda: SecureFacebookInput.from_credentials(None),
+        (SENDER, "62"),
+        facebook_event,
+        post_facebook,
+        lambda api: [c.json["message"].get("text") for c in api.calls],
+        {"error": {"message": "(#100) No matching user", "type": "OAuth", "code": 100}},
+        "HTTP 400 code 100",
+    ),
+}
+
+
+@pytest.fixture(params=list(CHANNELS))
 async def platform(
     request: pytest.FixtureRequest, no_channel_env: None, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[Platform]:
     """Each channel in turn, switched on, its platform API a fake on localhost."""
-    if request.param == "telegram":
-        async with FakePlatform(telegram_answer) as api:
-            monkeypatch.setenv("TELEGRAM_TOKEN", TG_TOKEN)
-            monkeypatch.setenv("TELEGRAM_SECRET_TOKEN", TG_SECRET)
-            monkeypatch.setenv("TELEGRAM_API_URL", api.url)
-            yield Platform(
-                "telegram",
-                api,
-                lambda: SecureTelegramInput.from_credentials(None),
-                str(CHAT_ID),
-                telegram_update,
-                post_telegram,
-                lambda: [c.fields["text"] for c in api.calls if c.path.endswith("/sendMessage")],
-                {"ok": False, "error_code": 400, "description": "Bad Request: chat not found"},
-            )
-    else:
-        async with FakePlatform(facebook_answer) as api:
-            monkeypatch.setenv("FACEBOOK_VERIFY_TOKEN", "verify")
-            monkeypatch.setenv("FACEBOOK_APP_SECRET", FB_SECRET)
-            monkeypatch.setenv("FACEBOOK_PAGE_ACCESS_TOKEN", "EAAGofflinePageAccessToken")
-            monkeypatch.setenv("FACEBOOK_GRAPH_URL", api.url)
-            yield Platform(
-                "facebook",
-                api,
-                lambda: SecureFacebookInput.from_credentials(None),
-                SENDER,
-                facebook_event,
-                post_facebook,
-                lambda: [c.json["message"].get("text") for c in api.calls],
-                {"error": {"message": "(#100) No matching user", "type": "OAuth", "code": 100}},
-            )
+    channel = CHANNELS[request.param]
+    async with FakePlatform(channel.answer) as api:
+        for name, value in {**channel.env, channel.api_url: api.url}.items():
+            monkeypatch.setenv(name, value)
+        yield Platform(
+            request.param,
+            api,
+            channel.make_channel,
+            channel.senders[0],
+            channel.senders,
+            channel.update,
+            channel.post,
+            lambda: channel.sent_texts(api),
+            channel.client_error,
+            channel.client_error_reason,
+        )
+
+
+@contextlib.contextmanager
+def held(agent: FakeAgent) -> Iterator[None]:
+    """The turn "in Rasa" does not end until the block is left."""
+    agent.gate = asyncio.Event()
+    try:
+        yield
+    finally:
+        agent.gate.set()
+
+
+def assert_hello_answered_once(agent: FakeAgent, platform: Platform) -> None:
+    assert [m.text for m in agent.messages] == ["hello"]
+    assert platform.sent_texts() == [BUTTONS_QUESTION]
 
 
 async def answer_within(seconds: float, request: Any) -> Any:
@@ -154,17 +207,13 @@ async def test_the_webhook_answers_while_the_message_is_still_being_handled(
     platform: Platform, agent: FakeAgent
 ) -> None:
     channel = platform.make_channel()
-    agent.gate = asyncio.Event()  # the turn "in Rasa" does not end until the test says so
     async with serve(channel, agent) as client:
-        try:
+        with held(agent):
             reply = await answer_within(5, platform.post(client, platform.update("hello")))
             assert reply.status_code == 200
             assert agent.messages == [] and platform.api.calls == []  # not handled yet
-        finally:
-            agent.gate.set()
         await settle(channel)
-    assert [m.text for m in agent.messages] == ["hello"]
-    assert platform.sent_texts() == [BUTTONS_QUESTION]
+    assert_hello_answered_once(agent, platform)
 
 
 @pytest.mark.parametrize("platform", ["facebook"], indirect=True)
@@ -175,16 +224,13 @@ async def test_a_batch_of_50_messenger_events_is_answered_at_once_and_handled_wi
     channel = platform.make_channel()
     senders = [f"{SENDER[:-2]}{n:02d}" for n in range(50)]
     body = facebook_body(*(facebook_event(f"question {n}", s) for n, s in enumerate(senders)))
-    agent.gate = asyncio.Event()
     async with serve(channel, agent) as client:
-        try:
+        with held(agent):
             reply = await answer_within(5, platform.post(client, body))
             assert (reply.status_code, reply.text) == (200, "EVENT_RECEIVED")
             assert agent.messages == []
             await asyncio.sleep(0.1)
             assert agent.running == 4  # four workers, the other 46 events wait in the queue
-        finally:
-            agent.gate.set()
         await settle(channel)
     assert agent.most_running == 4
     assert sorted(m.sender_id for m in agent.messages) == sorted(senders)
@@ -231,7 +277,7 @@ async def test_while_the_platform_is_down_later_messages_are_still_stored_at_onc
     monkeypatch.setenv("CHANNEL_SEND_BACKOFF_SECONDS", "0.5")
     platform.api.fail_always(503)
     channel = platform.make_channel()
-    senders = [str(CHAT_ID), str(CHAT_ID + 1)] if platform.name == "telegram" else [SENDER, "62"]
+    senders = list(platform.senders)
     async with serve(channel, agent) as client:
         for sender in senders:
             await platform.post(client, platform.update("hello", sender))
@@ -276,8 +322,10 @@ async def test_a_client_error_is_not_retried_and_is_recorded(
     assert len(platform.api.calls) == 1
     record = (await agent.events(platform.sender_id))[-1]
     assert record["event"] == "agent"
-    expected = "HTTP 400 code 100" if platform.name == "facebook" else "HTTP 400"
-    assert (record["data"]["reason"], record["data"]["attempts"]) == (expected, 1)
+    assert (record["data"]["reason"], record["data"]["attempts"]) == (
+        platform.client_error_reason,
+        1,
+    )
 
 
 @pytest.mark.parametrize("platform", ["telegram"], indirect=True)
@@ -299,19 +347,15 @@ async def test_a_redelivered_update_is_handled_once(platform: Platform, agent: F
     channel = platform.make_channel()
     update = platform.update("hello")
     again = json.loads(json.dumps(update))
-    agent.gate = asyncio.Event()
     async with serve(channel, agent) as client:
-        try:
+        with held(agent):
             first = await answer_within(5, platform.post(client, update))
             during = await answer_within(5, platform.post(client, again))  # while handling
-        finally:
-            agent.gate.set()
         await settle(channel)
         after = await platform.post(client, again)  # after it was answered
         await settle(channel)
     assert [r.status_code for r in (first, during, after)] == [200, 200, 200]
-    assert [m.text for m in agent.messages] == ["hello"]
-    assert platform.sent_texts() == [BUTTONS_QUESTION]
+    assert_hello_answered_once(agent, platform)
 
 
 @pytest.mark.parametrize("platform", ["facebook"], indirect=True)
@@ -321,12 +365,9 @@ async def test_a_full_queue_answers_503_and_the_redelivery_is_handled_once(
     monkeypatch.setenv("CHANNEL_QUEUE_LIMIT", "2")
     channel = platform.make_channel()
     body = facebook_body(*(facebook_event("hello", f"{SENDER[:-1]}{n}") for n in range(3)))
-    agent.gate = asyncio.Event()
     async with serve(channel, agent) as client:
-        try:
+        with held(agent):
             busy = await answer_within(5, platform.post(client, body))
-        finally:
-            agent.gate.set()
         await settle(channel)
         again = await platform.post(client, body)  # Meta delivers the whole batch again
         await settle(channel)
