@@ -164,8 +164,9 @@ def rasa_command(model: Path, port: int, endpoints: Path, token: str) -> List[st
         "--endpoints",
         str(endpoints),
         "--enable-api",
-        "--auth-token",
-        token,
+        # One argument: secrets.token_urlsafe can start with "-", which argparse would take
+        # for an option ("argument -t/--auth-token: expected one argument").
+        f"--auth-token={token}",
     ]
 
 
