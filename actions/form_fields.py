@@ -16,6 +16,7 @@ from typing import Dict, Optional
 import phonenumbers
 from babel import Locale
 
+from bot.content import countries
 from bot.i18n import locales
 
 #: The longest message for the coordinator that is stored.
@@ -55,37 +56,6 @@ COUNTRY_PREFIX_RE = re.compile(
     r"we are from|living in|in|it is|it's|country is|my country is)\s+(?:the\s+)?",
     re.IGNORECASE,
 )
-#: Two-letter codes Babel lists that are not countries.
-NOT_COUNTRIES = {"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ"}
-COUNTRY_ALIASES: Dict[str, str] = {
-    "usa": "United States",
-    "us": "United States",
-    "america": "United States",
-    "united states of america": "United States",
-    "uk": "United Kingdom",
-    "england": "United Kingdom",
-    "scotland": "United Kingdom",
-    "wales": "United Kingdom",
-    "britain": "United Kingdom",
-    "great britain": "United Kingdom",
-    "northern ireland": "United Kingdom",
-    "russian federation": "Russia",
-    "czech republic": "Czechia",
-    "turkey": "Turkey",
-    "türkiye": "Turkey",
-    "turkiye": "Turkey",
-    "korea": "South Korea",
-    "republic of korea": "South Korea",
-    "holland": "Netherlands",
-    "uae": "United Arab Emirates",
-    "emirates": "United Arab Emirates",
-    "ivory coast": "Côte d’Ivoire",
-    "deutschland": "Germany",
-    "moldavia": "Moldova",
-    "kyrgyzstan": "Kyrgyzstan",
-    "kirgizia": "Kyrgyzstan",
-    "byelorussia": "Belarus",
-}
 
 
 def _fold(text: str) -> str:
@@ -103,11 +73,10 @@ def _countries() -> Dict[str, str]:
     names = {
         code: name
         for code, name in Locale("en").territories.items()
-        if len(code) == 2 and code.isalpha() and code not in NOT_COUNTRIES
+        if len(code) == 2 and code.isalpha() and code not in countries.NOT_COUNTRIES
     }
-    # Patients write "Turkey"; Babel says "Türkiye". Show what patients write.
-    names["TR"] = "Turkey"
-    english = set(names.values()) | set(COUNTRY_ALIASES.values())
+    names.update(countries.DISPLAY_NAMES)  # what patients write, not Babel's name
+    english = set(names.values()) | set(countries.ALIASES.values())
     lookup = {_fold(name): name for name in names.values()}
     # The same countries in our other languages: Babel's names, then the locale's aliases.
     for language in locales.languages()[1:]:
@@ -116,7 +85,7 @@ def _countries() -> Dict[str, str]:
                 lookup.setdefault(_fold(local_name), names[code])
         aliases = locales.vocabulary(language).get("country_aliases") or {}
         lookup.update({_fold(str(a)): str(n) for a, n in aliases.items() if str(n) in english})
-    lookup.update({_fold(alias): name for alias, name in COUNTRY_ALIASES.items()})
+    lookup.update({_fold(alias): name for alias, name in countries.ALIASES.items()})
     return lookup
 
 

@@ -38,7 +38,7 @@ from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
 from actions import consent, form_fields
 from actions.answers import QUESTION_INTENTS
 from actions.consent import Answer
-from bot.content.tumours import GROUPS, TUMOURS
+from bot.content import countries, tumours
 from bot.i18n import locales
 
 logger = logging.getLogger(__name__)
@@ -70,7 +70,6 @@ PRIVACY_INTENTS = {"erase_data", "withdraw_consent", "show_my_data"}
 #: (Dispatcher text, not a domain response: domain.yml has no response for this case yet.)
 #: Slots that hold True/False; every other form slot holds text.
 BOOL_SLOTS = ("privacy_consent", "request_confirmed")
-NOT_SERVED_DESTINATIONS = {"Turkey", "Switzerland", "South Korea", "India"}
 NO_PREFERENCE_RE = re.compile(
     r"\b(any|anywhere|no preference|doesn'?t matter|does not matter|don'?t mind|"
     r"do not mind|whatever|not sure|you decide)\b",
@@ -335,7 +334,7 @@ class ValidateTreatmentRequestForm(FormValidationAction):
         tumour = turn.entity("tumour")
         if tumour and (turn.is_payload or not turn.text.endswith("?")):
             if turn.is_payload or len(turn.text) <= 40:
-                return Outcome(slots={"diagnosis": _tumour_title(tumour)})
+                return Outcome(slots={"diagnosis": tumours.title(tumour)})
             return Outcome(slots={"diagnosis": turn.text[:500]})
         if turn.is_question:
             return Outcome(reject=True)
@@ -354,7 +353,7 @@ class ValidateTreatmentRequestForm(FormValidationAction):
             country is None and (turn.intent == "affirm" or NO_PREFERENCE_RE.search(turn.text))
         ):
             return Outcome(slots={"destination": "Germany"})
-        if country in NOT_SERVED_DESTINATIONS:
+        if country in countries.NOT_SERVED_DESTINATIONS:
             return Outcome(slots={"destination": None}, responses=["utter_destination_not_served"])
         if country:
             return Outcome(
@@ -442,13 +441,3 @@ def _field_named(turn: Turn) -> Optional[str]:
         if any(re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text) for word in keywords):
             return name
     return None
-
-
-def _tumour_title(key: str) -> str:
-    if key in TUMOURS:
-        return TUMOURS[key]
-    if key == "ppgl":
-        return "Pheochromocytoma / paraganglioma (PPGL)"
-    if key in GROUPS:
-        return "Neuroendocrine tumour"
-    return key

@@ -28,6 +28,12 @@ GROUPS: Dict[str, Tuple[str, ...]] = {
     "neuroendocrine": (),
 }
 
+#: What the form stores for a group key (the request record, read by staff).
+GROUP_TITLES: Dict[str, str] = {
+    "ppgl": "Pheochromocytoma / paraganglioma (PPGL)",
+    "neuroendocrine": "Neuroendocrine tumour",
+}
+
 #: Canonical key -> phrases (lower case) that name it, including abbreviations and the
 #: misspellings patients actually type. Multi-word phrases are matched as token sequences.
 SYNONYMS: Dict[str, List[str]] = {
@@ -154,3 +160,8 @@ FUZZY_WORDS: Dict[str, str] = {
 def canonical_keys() -> List[str]:
     """Every value the ``tumour`` entity can take."""
     return list(TUMOURS) + list(GROUPS)
+
+
+def title(key: str) -> str:
+    """The English title the form stores for a tumour or group key (others stay as they are)."""
+    return TUMOURS.get(key) or GROUP_TITLES.get(key) or key

@@ -13,6 +13,7 @@ from typing import Dict, Optional
 import yaml
 from babel import Locale
 
+from bot.content import countries
 from bot.i18n import locales
 from bot.settings import ROOT
 
@@ -31,7 +32,7 @@ def not_given(language: str) -> str:
 def _country_codes() -> Dict[str, str]:
     """English country name -> territory code."""
     codes = {name: code for code, name in Locale("en").territories.items() if len(code) == 2}
-    codes["Turkey"] = "TR"  # what patients write (bot form_fields shows "Turkey", not "Türkiye")
+    codes.update({name: code for code, name in countries.DISPLAY_NAMES.items()})
     return codes
 
 
