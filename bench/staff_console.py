@@ -75,10 +75,11 @@ def main(argv: List[str] | None = None) -> int:
 
     from bot.db import migrate
     from bot.db.engine import get_engine, session_factory
-    from bot.web.staff import create_staff_app, sample_data
+    from bot.db.tracker_events import events
+    from bot.web.staff import create_staff_app
     from bot.web.staff.auth import create_user
     from bot.web.staff.config import StaffConfig, fallback_threshold
-    from bot.web.staff.tracker import events
+    from tests.support import sample_data
 
     workdir = Path(tempfile.mkdtemp(prefix="staff-bench-"))
     tracker_url = args.tracker_url or f"sqlite:///{workdir / 'tracker.db'}"

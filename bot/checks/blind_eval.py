@@ -26,12 +26,11 @@ from typing import Callable, Dict, List, Optional
 import yaml
 
 from bot.content.article import article_text, numbers_in
-from bot.i18n import detect
+from bot.i18n import detect, locales
 from bot.i18n.nlg import localised_responses
 from bot.settings import ROOT, policy_figures
 
 CASES_PATH = ROOT / "tests" / "blind" / "patient_questions.yml"
-DOMAIN_PATH = ROOT / "domain.yml"
 #: Which response (recognised by the start of its text) each non-answer expectation needs.
 EXPECTED_RESPONSES: Dict[str, tuple] = {
     "not_covered": ("utter_not_covered",),
@@ -45,9 +44,8 @@ Chat = Callable[[str, str], List[dict]]
 
 def response_probes() -> Dict[str, List[str]]:
     """Response name -> the first characters of its text in each language, to recognise it."""
-    domain = yaml.safe_load(DOMAIN_PATH.read_text(encoding="utf-8"))
     probes: Dict[str, List[str]] = defaultdict(list)
-    for responses in localised_responses(domain["responses"]).values():
+    for responses in localised_responses(locales.english_responses()).values():
         for name, variations in responses.items():
             if variations and variations[0].get("text"):
                 probes[name].append(" ".join(variations[0]["text"].split())[:PROBE_CHARS].lower())

@@ -145,6 +145,8 @@ SYNONYMS: Dict[str, List[str]] = {
     ],
 }
 
+#: English alone (test conversations in English pick their words here).
+ENGLISH_SYNONYMS: Dict[str, List[str]] = dict(SYNONYMS)
 #: The same tumours as patients write them in our other languages (bot/locales/*/vocabulary.yml).
 SYNONYMS = locales.with_translations(SYNONYMS, "tumours")
 

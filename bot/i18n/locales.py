@@ -61,6 +61,14 @@ def _load(language: str, name: str) -> Any:
     return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
 
 
+@cache
+def english_responses() -> Dict[str, List[Dict[str, Any]]]:
+    """The responses of ``domain.yml``, the source every translation is laid over (shared:
+    not to be changed by callers)."""
+    domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+    return dict(domain.get("responses") or {})
+
+
 def responses(language: str) -> Dict[str, List[Dict[str, Any]]]:
     """Translated variations per response name (text and button titles only)."""
     return dict(_load(language, "responses.yml").get("responses") or {})

@@ -30,7 +30,7 @@ TIMEOUT_MS = 15_000
 
 @pytest.fixture(scope="module")
 def console_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from bot.web.staff import sample_data
+    from tests.support import sample_data
 
     workdir = tmp_path_factory.mktemp("staff-browser")
     made = make_console(

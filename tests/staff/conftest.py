@@ -1,7 +1,7 @@
 """A staff console on throw-away databases (SQLite, or PostgreSQL via ``postgres_url``).
 
 The tracker's ``events`` table is created with Rasa's own ``SQLTrackerStore`` schema and filled
-with events made by Rasa's event classes (``bot.web.staff.sample_data``); the project database
+with events made by Rasa's event classes (``tests/support/sample_data.py``); the project database
 is migrated with Alembic, as ``make run`` does.
 """
 
@@ -21,10 +21,11 @@ from starlette.testclient import TestClient
 from bot.db import migrate
 from bot.db.engine import get_engine, session_factory
 from bot.db.requests import save_request
-from bot.web.staff import create_staff_app, sample_data
+from bot.web.staff import create_staff_app
 from bot.web.staff.auth import create_user
 from bot.web.staff.config import StaffConfig
-from bot.web.staff.sample_data import Turn
+from tests.support import sample_data
+from tests.support.sample_data import Turn
 
 EMAIL = "coordinator@example.org"
 PASSWORD = "correct horse battery staple"

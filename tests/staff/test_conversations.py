@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from bot.db.staff_models import AuditEntry, ConversationReview
-from bot.web.staff import sample_data
 from tests.staff.conftest import NOW, Console, at, csrf_of, rows, senders
+from tests.support import sample_data
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

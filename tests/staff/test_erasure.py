@@ -9,8 +9,8 @@ from sqlalchemy import func, select, text
 
 from bot.db.models import TreatmentRequest
 from bot.db.staff_models import AuditEntry, ConversationReview, ConversationSummary
-from bot.web.staff import sample_data
 from tests.staff.conftest import NOW, Console, csrf_of, rows, senders
+from tests.support import sample_data
 
 
 def count_events(console: Console, sender: str) -> int:

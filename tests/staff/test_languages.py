@@ -17,11 +17,12 @@ from sqlalchemy import insert, text
 from bot.db import migrate
 from bot.db.engine import get_engine
 from bot.db.staff_models import ConversationSummary
-from bot.web.staff import sample_data, summaries
+from bot.web.staff import summaries
 from bot.web.staff.filters import ConversationFilters
-from bot.web.staff.sample_data import Turn
 from bot.web.staff.tracker import Event
 from tests.staff.conftest import Console, at, rows, senders, topic
+from tests.support import sample_data
+from tests.support.sample_data import Turn
 
 
 def _fallback(text: str, **extra) -> Turn:

@@ -8,9 +8,10 @@ import pytest
 from sqlalchemy import delete, select
 
 from bot.db.staff_models import ConversationSummary, SummarySyncState
-from bot.web.staff import sample_data, summaries
-from bot.web.staff.tracker import events as events_table
+from bot.db.tracker_events import events as events_table
+from bot.web.staff import summaries
 from tests.staff.conftest import NOW, Console, make_console
+from tests.support import sample_data
 
 COLUMNS = (
     "sender_id",

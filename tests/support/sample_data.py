@@ -1,9 +1,12 @@
 """Realistic tracker events for tests, the browser test and the benchmark (not used at run time).
 
 Events are made with Rasa's own event classes and stored row by row exactly as
-``SQLTrackerStore.save`` stores them (``intent_name`` from the parse data, ``action_name`` from the
-event's ``name``, ``data`` = the event's JSON), much faster than running conversations through
-a Rasa agent. The people and their details are invented.
+``SQLTrackerStore.save`` stores them (``bot.db.tracker_events``), much faster than running
+conversations through a Rasa agent. What the bot says are the responses of ``domain.yml`` in
+the conversation's language (``bot.i18n``), the answering action of a question is the product's
+(``actions.answers``), tumours and how they are written come from ``bot/content/tumours.py``
+and a request's notice version is the product's (``bot.settings``). The people, their details
+and what they type are invented.
 """
 
 from __future__ import annotations
@@ -12,137 +15,120 @@ import random
 import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
-from typing import Any, Dict, Iterable, Iterator, List, Sequence, Tuple
+from functools import cache
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
+import yaml
 from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
+from actions.answers import ANSWERS, TUMOUR_RESPONSES
+from bot import settings
+from bot.content.tumours import ENGLISH_SYNONYMS, TUMOURS
 from bot.db import tracker_events
 from bot.db.models import RequestStatus, TreatmentRequest
-from bot.db.requests import RequestDetails, new_reference
+from bot.db.requests import (
+    REFERENCE_ALPHABET,
+    REFERENCE_LENGTH,
+    REFERENCE_PREFIX,
+    RequestDetails,
+    new_reference,
+)
+from bot.i18n import locales
+from bot.settings import ROOT
 
 MODEL_META = {
     "model_id": "0f3c1b7e5d2a4c6b8e9f1a2b3c4d5e6f",
-    "assistant_id": "mibg-patient-assistant",
-}
-NOTICE_VERSION = "2026-11-24"
-
-RESPONSES = {
-    "utter_disclaimer": "I give general information about MIBG therapy, not medical advice.",
-    "utter_greet": "Hello! I can explain MIBG therapy and help you plan treatment in Germany.",
-    "utter_what_is_mibg": "MIBG (metaiodobenzylguanidine) is an analogue of norepinephrine.",
-    "utter_how_it_works": "MIBG labelled with iodine-131 is taken up by the tumour cells.",
-    "utter_candidates": "MIBG therapy is used for neuroendocrine tumours that take up MIBG.",
-    "utter_side_effects": "Side effects can include nausea and a temporary drop in blood counts.",
-    "utter_dosing": "The dose is calculated individually; often one to three sessions.",
-    "utter_monitoring": "During therapy doctors check blood counts, kidneys and scans.",
-    "utter_preparation": "Some medicines must be stopped before therapy; your doctor decides.",
-    "utter_treatment_abroad": "Germany offers experienced nuclear-medicine centres.",
-    "utter_services": "We choose the hospital, arrange interpreters, transfers and the hotel.",
-    "utter_agency": "Booking Health has organised treatment in Germany since 2006.",
-    "utter_destinations": "At the moment we organise MIBG therapy in Germany only.",
-    "utter_costs": "The cost depends on the individual programme; ask for a cost estimate.",
-    "utter_privacy": "We need your contact details only to send you a treatment plan.",
-    "utter_personal_case": "Whether it suits your case is for the doctors to decide.",
-    "utter_handoff": "A case manager can call you. Leave a request with your phone number.",
-    "utter_default": "Sorry, I did not understand that. Could you say it in other words?",
-    "utter_out_of_scope": "I can only answer questions about MIBG therapy.",
-    "utter_goodbye": "Goodbye, take care.",
-    "utter_you_are_welcome": "You are welcome.",
-    "utter_ask_privacy_consent": "May we store your details to prepare your request?",
-    "utter_ask_full_name": "What is the patient's full name?",
-    "utter_ask_email": "What e-mail address can we use?",
-    "utter_ask_phone": "What phone number can we call?",
-    "utter_ask_country": "Which country do you live in?",
-    "utter_ask_diagnosis": "What is the diagnosis?",
-    "utter_ask_destination": "Where would you like to be treated?",
-    "utter_ask_message": "Anything else the doctors should know?",
-    "utter_request_summary": "Please check your details. Shall I send the request?",
-    "utter_request_saved": "Your request has been sent. A case manager will contact you.",
-    "answer_tumour": "MIBG therapy is an option for {tumour} that takes up MIBG.",
+    "assistant_id": yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))[
+        "assistant_id"
+    ],
 }
 
-#: intent -> (answering action, example messages); entities are found in the text below.
-TOPICS: Dict[str, Tuple[str, Sequence[str]]] = {
+
+@cache
+def responses(language: str) -> Dict[str, List[Dict[str, Any]]]:
+    """The bot's responses in ``language``, as ``bot.i18n.nlg.LocalisedNLG`` sends them."""
+    from bot.i18n.nlg import localised_responses
+
+    return localised_responses(locales.english_responses())[language]
+
+
+class _Slots(dict):
+    """Slot values for a response's ``{slot}`` placeholders; a slot not set yet reads as
+    Rasa prints an unset slot."""
+
+    def __missing__(self, name: str) -> str:
+        return "None"
+
+
+def response_text(name: str, language: str, slots: Dict[str, Any]) -> Optional[str]:
+    """The text of response ``name`` in ``language`` with ``slots`` filled in; ``None`` for a
+    name the domain does not have (an action that is not a response)."""
+    from rasa.core.nlg.interpolator import interpolate_text
+
+    variations = responses(language).get(name)
+    if not variations or not variations[0].get("text"):
+        return None
+    return interpolate_text(variations[0]["text"], _Slots(slots))
+
+
+#: Question intent -> example messages (answered by ``actions.answers.ANSWERS[intent]``).
+EXAMPLES: Dict[str, Sequence[str]] = {
     "ask_what_is_mibg": (
-        "utter_what_is_mibg",
-        (
-            "what is mibg",
-            "What is MIBG therapy?",
-            "can you explain metaiodobenzylguanidine",
-            "what does mibg mean",
-            "what is this treatment",
-        ),
+        "what is mibg",
+        "What is MIBG therapy?",
+        "can you explain metaiodobenzylguanidine",
+        "what does mibg mean",
+        "what is this treatment",
     ),
     "ask_how_it_works": (
-        "utter_how_it_works",
-        ("how does it work", "how does mibg kill the tumour", "how is the radiation delivered"),
+        "how does it work",
+        "how does mibg kill the tumour",
+        "how is the radiation delivered",
     ),
     "ask_candidates": (
-        "utter_candidates",
-        ("which cancers is it used for", "who can get this therapy", "is it for adults too"),
+        "which cancers is it used for",
+        "who can get this therapy",
+        "is it for adults too",
     ),
     "ask_side_effects": (
-        "utter_side_effects",
-        (
-            "what are the side effects",
-            "is it dangerous",
-            "will my child lose hair",
-            "does it hurt",
-            "what about nausea after therapy",
-        ),
+        "what are the side effects",
+        "is it dangerous",
+        "will my child lose hair",
+        "does it hurt",
+        "what about nausea after therapy",
     ),
     "ask_dosing": (
-        "utter_dosing",
-        ("how many sessions are needed", "how much mibg do they give", "how long is the course"),
+        "how many sessions are needed",
+        "how much mibg do they give",
+        "how long is the course",
     ),
-    "ask_monitoring": (
-        "utter_monitoring",
-        ("what tests are done during treatment", "do they check the kidneys"),
-    ),
+    "ask_monitoring": ("what tests are done during treatment", "do they check the kidneys"),
     "ask_preparation": (
-        "utter_preparation",
-        ("do i need to stop my blood pressure pills", "how do i prepare for the therapy"),
+        "do i need to stop my blood pressure pills",
+        "how do i prepare for the therapy",
     ),
-    "ask_treatment_abroad": (
-        "utter_treatment_abroad",
-        ("why should i do it in germany", "is germany better than home"),
-    ),
+    "ask_treatment_abroad": ("why should i do it in germany", "is germany better than home"),
     "ask_services": (
-        "utter_services",
-        ("what do you help with", "do you arrange an interpreter", "can you book the hotel"),
+        "what do you help with",
+        "do you arrange an interpreter",
+        "can you book the hotel",
     ),
-    "ask_agency": ("utter_agency", ("is booking health reliable", "who are you")),
-    "ask_destinations": (
-        "utter_destinations",
-        ("can i go to turkey instead", "do you work with clinics in switzerland"),
-    ),
+    "ask_agency": ("is booking health reliable", "who are you"),
+    "ask_destinations": ("can i go to turkey instead", "do you work with clinics in switzerland"),
     "ask_costs": (
-        "utter_costs",
-        (
-            "how much does it cost",
-            "what is the price of mibg therapy",
-            "does insurance pay",
-            "is there a cost estimate",
-        ),
+        "how much does it cost",
+        "what is the price of mibg therapy",
+        "does insurance pay",
+        "is there a cost estimate",
     ),
-    "ask_privacy": ("utter_privacy", ("why do you need my phone", "what happens with my data")),
+    "ask_privacy": ("why do you need my phone", "what happens with my data"),
     "personal_case": (
-        "utter_personal_case",
-        (
-            "will it work for my mum",
-            "my son has relapsed, can he get it",
-            "is my father eligible at 78",
-        ),
+        "will it work for my mum",
+        "my son has relapsed, can he get it",
+        "is my father eligible at 78",
     ),
-}
-TUMOURS = {
-    "neuroblastoma": ("neuroblastoma", "neuroblastom", "nb"),
-    "pheochromocytoma": ("pheochromocytoma", "pheo", "feochromocitoma"),
-    "paraganglioma": ("paraganglioma", "paraganglioma"),
-    "carcinoid": ("carcinoid", "carcinoid tumour"),
-    "medullary_thyroid_cancer": ("medullary thyroid cancer", "mtc"),
 }
 TUMOUR_QUESTIONS = (
     "does it work for {w}?",
@@ -197,7 +183,10 @@ class Turn:
     #: Actions after the message; ``utter_*`` ones also send their response.
     actions: Tuple[str, ...] = ()
     slots: Tuple[Tuple[str, Any], ...] = ()
-    #: Bot texts of non-utter actions (e.g. ``action_answer_tumour``).
+    #: Responses a custom action sends (``action_answer_tumour``: ``utter_tumour_<key>``), in
+    #: the conversation's language.
+    responses: Tuple[str, ...] = ()
+    #: Bot texts of non-utter actions, as given (after ``responses``).
     bot_texts: Tuple[str, ...] = ()
     #: A fallback turn is reverted by Rasa (``rewind``) after the bot's reply.
     rewind: bool = False
@@ -221,14 +210,15 @@ class Conversation:
 
 
 def topic_turn(rng: random.Random, intent: str | None = None) -> Turn:
-    intent = intent or rng.choice(list(TOPICS))
-    action, texts = TOPICS[intent]
-    return Turn(rng.choice(texts), intent, round(rng.uniform(0.55, 0.99), 4), actions=(action,))
+    intent = intent or rng.choice(list(EXAMPLES))
+    confidence = round(rng.uniform(0.55, 0.99), 4)
+    return Turn(rng.choice(EXAMPLES[intent]), intent, confidence, actions=(ANSWERS[intent],))
 
 
 def tumour_turn(rng: random.Random) -> Turn:
+    """A question about one of the article's tumours, written as patients write it."""
     key = rng.choice(list(TUMOURS))
-    word = rng.choice(TUMOURS[key])
+    word = rng.choice(ENGLISH_SYNONYMS[key])
     return Turn(
         rng.choice(TUMOUR_QUESTIONS).format(w=word),
         "ask_tumour",
@@ -236,7 +226,7 @@ def tumour_turn(rng: random.Random) -> Turn:
         entities=(("tumour", key),),
         actions=("action_answer_tumour",),
         slots=(("tumour", key),),
-        bot_texts=(RESPONSES["answer_tumour"].format(tumour=key.replace("_", " ")),),
+        responses=(TUMOUR_RESPONSES[key],),
     )
 
 
@@ -317,11 +307,21 @@ def request_turns(
             "affirm",
             0.97,
             actions=("treatment_request_form", "action_submit_request", "utter_request_saved"),
-            slots=(("request_confirmed", True), ("requested_slot", None)),
+            slots=(
+                ("request_confirmed", True),
+                ("request_reference", _reference(rng)),  # as action_submit_request sets it
+                ("requested_slot", None),
+            ),
             form="end",
         )
     )
     return turns, details
+
+
+def _reference(rng: random.Random) -> str:
+    """A reference in the product's format, drawn from ``rng``."""
+    code = "".join(rng.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
+    return REFERENCE_PREFIX + code
 
 
 def random_conversation(
@@ -378,7 +378,7 @@ def _request_details(conversation: Conversation, details: Dict[str, str]) -> Req
         sender_id=conversation.sender_id,
         channel=conversation.channel,
         consent_at=conversation.started + timedelta(minutes=2),
-        notice_version=NOTICE_VERSION,
+        notice_version=settings.load().privacy_notice_version,
         **{key: (value or None) for key, value in details.items()},
     )
 
@@ -416,7 +416,12 @@ def rasa_events(conversation: Conversation, rng: random.Random | None = None) ->
         clock[0] += rng.uniform(low, high)
         return clock[0]
 
+    language = [conversation.language]  # the ``language`` slot: which responses are sent
+    slots: Dict[str, Any] = {}
+
     def session_start() -> List[Any]:
+        language[0] = conversation.language
+        disclaimer = response_text("utter_disclaimer", language[0], slots)
         return [
             ActionExecuted(
                 "action_session_start",
@@ -426,7 +431,7 @@ def rasa_events(conversation: Conversation, rng: random.Random | None = None) ->
                 metadata=MODEL_META,
             ),
             BotUttered(
-                RESPONSES["utter_disclaimer"],
+                disclaimer,
                 data={"buttons": None},
                 metadata={"utter_action": "utter_disclaimer", **MODEL_META},
                 timestamp=tick(),
@@ -481,9 +486,15 @@ def rasa_events(conversation: Conversation, rng: random.Random | None = None) ->
         )
         if turn.language:  # action_extract_slots, before any reply
             events.append(SlotSet("language", turn.language, timestamp=tick(), metadata=MODEL_META))
+            language[0] = turn.language
         for name, value in turn.entities:
             events.append(SlotSet(name, value, timestamp=tick(), metadata=MODEL_META))
-        bot_texts = list(turn.bot_texts)
+        # What the bot knows when it answers: the turn's slots are set by then (the form
+        # validates an answer before it asks the next question or shows the summary).
+        slots.update({**dict(turn.entities), **dict(turn.slots)})
+        # Texts of the custom actions (one each, in order): their responses, then given texts.
+        custom = [(response_text(name, language[0], slots), name) for name in turn.responses]
+        custom += [(text, "") for text in turn.bot_texts]
         for action in turn.actions:
             events.append(
                 ActionExecuted(
@@ -496,15 +507,18 @@ def rasa_events(conversation: Conversation, rng: random.Random | None = None) ->
             )
             if action == "treatment_request_form" and turn.form == "start":
                 events.append(ActiveLoop(action, timestamp=tick(), metadata=MODEL_META))
-            text = RESPONSES.get(action) if action.startswith("utter_") else None
-            if text is None and bot_texts and not action.startswith(("utter_", "treatment_")):
-                text = bot_texts.pop(0)
+            text, response = None, action
+            if action.startswith("utter_"):
+                text = response_text(action, language[0], slots)
+            elif custom and not action.startswith("treatment_"):
+                text, response = custom.pop(0)
+                response = response or action
             if text:
                 events.append(
                     BotUttered(
                         text,
                         data={"buttons": None},
-                        metadata={"utter_action": action, **MODEL_META},
+                        metadata={"utter_action": response, **MODEL_META},
                         timestamp=tick(),
                     )
                 )
