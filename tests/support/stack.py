@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Type, TypeVar
 
+from bot.settings import ROOT
 from bot.supervision import commands
 
-ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "models" / "mibg.tar.gz"
 
 
