@@ -299,8 +299,9 @@ def units_for(question: Question, context: Context, in_form: bool) -> List[Unit]
         return [section_quote(context.sections[0], context.language)]
     outcome = intent == "ask_tumour" or asks_about_outcome(question.text)
     if intent in ABOUT_A_TUMOUR and outcome and not named and context.last_tumour:
-        # "and its results?", "does it shrink it?": the tumour the conversation is about
-        return tumour_units([context.last_tumour])
+        # "and the thyroid one, do people stabilise?": the tumour its words name, else ("and its
+        # results?", "does it shrink it?") the tumour the conversation is about
+        return tumour_units(tumours_named(question.text)[:1] or [context.last_tumour])
     if intent == "affirm":  # a yes with nothing pending, or a short question read as one
         if context.sections and ASKS.search(question.text):
             return [section_quote(context.sections[0], context.language)]

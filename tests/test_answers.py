@@ -331,3 +331,13 @@ async def test_not_covered_keeps_the_subject_of_the_conversation() -> None:
         "does the insurance pay for it", "ask_uncovered", slots={"last_topic": "utter_side_effects"}
     )
     assert "last_topic" not in slots
+
+
+async def test_the_thyroid_one_after_another_tumour_is_the_thyroid_tumour() -> None:
+    responses, slots = await answer(
+        "and the thyroid one, do people stabilise",
+        "ask_tumour",
+        slots={"last_tumour": "pheochromocytoma"},
+    )
+    assert responses == ["utter_tumour_medullary_thyroid_cancer"]
+    assert slots["last_tumour"] == "medullary_thyroid_cancer"
