@@ -26,7 +26,7 @@ import urllib.request
 from pathlib import Path
 from typing import List, Optional
 
-from bot import log_privacy, offline, serving, settings
+from bot import log_privacy, offline, rasa_patches, serving, settings
 
 offline.apply()  # on import: every `python -m bot` command, before anything imports Rasa
 
@@ -245,20 +245,14 @@ def cmd_serve_rasa(args: argparse.Namespace) -> int:
         "--cors",
         *config.cors_origins,
     ]
-    # Rasa runs in this process, with the measured fixes of bot/speedups.py applied first.
-    from bot import speedups
-
-    speedups.prepare(Path(args.model))
-    serving.guard_entities()
-    from bot.i18n import hint
-
-    hint.install()  # the first reply's language, before the NLU sees the message
-    serving.replay_retries()  # a client's retry (same message_id) is not handled twice
+    # Rasa runs in this process, patched first (bot/rasa_patches: before Rasa is imported).
+    try:
+        _say_patched(rasa_patches.apply(config, model=Path(args.model)))
+    except rasa_patches.PatchError as error:
+        print(f"serve-rasa: {error}", file=sys.stderr)
+        return 2
     # Once, before the workers fork: they would race to create it (UniqueViolation on PostgreSQL).
     serving.create_tracker_tables(env["TRACKER_DATABASE_URL"])
-    from bot.privacy import tracker_hook
-
-    tracker_hook.install()  # a patient's erasure from the chat leaves no events (not a speed-up)
     from rasa.__main__ import main as rasa_main
 
     sys.argv = argv
@@ -290,6 +284,12 @@ def cmd_serve_web(args: argparse.Namespace) -> int:
         forwarded_allow_ips=",".join(config.trusted_proxies) or "",
     )
     return 0
+
+
+def _say_patched(names: List[str]) -> None:
+    """One line on stderr naming the patches applied (Rasa sets up its logging only later)."""
+    if names:
+        print(f"Rasa patches applied: {', '.join(names)}", file=sys.stderr, flush=True)
 
 
 def cmd_rasa(rasa_args: List[str]) -> int:
