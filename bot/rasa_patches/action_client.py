@@ -227,7 +227,7 @@ def install(patching: Patching) -> None:
         self: EndpointConfig, method: str = "post", *args: Any, **kwargs: Any
     ) -> Optional[Any]:
         body = kwargs.get("json")
-        if not is_action_call(method, body):
+        if not isinstance(body, dict) or not is_action_call(method, body):
             return await send(self, method, *args, **kwargs)
         kwargs["timeout"] = aiohttp.ClientTimeout(total=_config.action_timeout_s)
         return await guarded(self.url, body, lambda: send(self, method, *args, **kwargs))

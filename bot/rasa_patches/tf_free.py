@@ -165,7 +165,7 @@ class _Loader(importlib.abc.Loader):
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
         module = _PlaceholderModule(spec.name)
         module.__path__ = []  # a package, so that any submodule can be imported
-        module.__version__ = "0+not-loaded"
+        module.__dict__["__version__"] = "0+not-loaded"
         return module
 
     def exec_module(self, module: types.ModuleType) -> None:
