@@ -10,7 +10,9 @@ export WEB_PORT ?= 8000
 export TRACKER_DATABASE_URL ?= sqlite:///var/tracker.db
 export DATABASE_URL ?= sqlite:///var/requests.db
 # Rasa and TensorFlow chatter that says nothing useful to us. (Rasa's telemetry and Sentry are
-# off in every entry point of ours, bot/offline.py: train and test run as `python -m bot rasa`.)
+# off in every entry point of ours, bot/offline.py: train and test run as `python -m bot rasa`,
+# which applies the Rasa patches of bot/rasa_patches as serve-rasa does; train gets those
+# marked for training.)
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 export PYTHONWARNINGS ?= ignore::DeprecationWarning

@@ -12,7 +12,8 @@
   function as ``python -m bot erase`` and the staff console, with the tracker's sender id (the
   channels namespace it, e.g. ``rest:<id>``), writes an audit entry (actor ``patient``, the
   channel name and counts, no sender id, no personal data) and sets ``privacy_erased_at``:
-  the Rasa server then stores nothing of this turn (``bot.privacy.tracker_hook``).
+  the Rasa server then stores nothing of this turn (``bot.privacy.tracker_hook``, through the
+  Rasa patch ``erasure-hook``).
 - ``show_my_data`` ("what do you store about me?") gets ``action_show_my_data``: this sender's
   own stored requests, field by field, and how to change or erase them.
 

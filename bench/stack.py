@@ -4,7 +4,7 @@ Both bots get the same channel (our REST channel only, written to ``bench/work/c
 so work in progress on other channels cannot break the benchmark), the same kind of tracker
 store (the repository's ``endpoints.yml``: SQL, here SQLite in a fresh temp file per server) and
 the same action server (started as `make run` does). Our bot is served as
-``python -m bot serve-rasa`` serves it, with the speed-ups of ``bot/speedups.py`` applied
+``python -m bot serve-rasa`` serves it, with the speed-ups of ``bot/rasa_patches`` applied
 in-process (``bench.launch --deployed``); the baseline is a plain ``rasa run``, as a default
 bot is. ``--enable-api`` with a random token opens ``/model/parse`` for the NLU evaluation.
 """
@@ -33,7 +33,7 @@ CREDENTIALS = "bot.channels.rest.SafeRestInput:\n"
 ACTION_SERVER_ENV = {"SANIC_KEEP_ALIVE_TIMEOUT": "120"}
 #: One action-server token for every server of a benchmark run.
 ACTION_SERVER_TOKEN = secrets.token_urlsafe(32)
-#: How the benchmark serves our bot: Rasa in-process with bot.speedups, as `bot serve-rasa` does.
+#: How the benchmark serves our bot: Rasa in-process with bot.rasa_patches, as serve-rasa does.
 AS_DEPLOYED = [sys.executable, "-m", "bench.launch", "--deployed", "--"]
 
 

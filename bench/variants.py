@@ -70,7 +70,7 @@ class Variant:
     action_env: Optional[Dict[str, str]] = None
     #: Load phases instead of the default ones.
     phases: Optional[Tuple[LoadPhase, ...]] = None
-    #: Apply every speed-up of bot/speedups.py, as serve-rasa does (``bench.launch --deployed``).
+    #: Apply every patch of bot/rasa_patches, as serve-rasa does (``bench.launch --deployed``).
     deployed: bool = False
 
     @property
@@ -83,11 +83,11 @@ ALL_SPEEDUPS = ("cached-schema", "skops-first", "sqlite-wal", "event-type-cache"
 VARIANTS: Tuple[Variant, ...] = (
     Variant(
         "as is",
-        "config.yml + endpoints.yml, plain `rasa run` without bot/speedups.py, 1 worker",
+        "config.yml + endpoints.yml, plain `rasa run` without bot/rasa_patches, 1 worker",
     ),
     Variant(
         "as deployed",
-        "config.yml + endpoints.yml with bot/speedups.py, as `python -m bot serve-rasa` runs it",
+        "config.yml + endpoints.yml with bot/rasa_patches, as `python -m bot serve-rasa` runs it",
         deployed=True,
     ),
     Variant(

@@ -18,6 +18,12 @@ logger = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("MIBG_VAR_DIR", ROOT / "var"))
 
+#: ``off`` serves (and tests, trains) with Rasa exactly as released: none of bot/rasa_patches.
+RASA_PATCHES = "MIBG_RASA_PATCHES"
+#: Comma-separated names of single patches to leave out (``bot.rasa_patches.PATCHES``).
+RASA_PATCHES_DISABLE = "MIBG_RASA_PATCHES_DISABLE"
+_OFF = ("0", "false", "no", "off")
+
 
 def _int(name: str, default: int) -> int:
     value = os.environ.get(name, "")
@@ -133,9 +139,19 @@ class Settings:
     #: Signs the widget's socket.io session tokens. Empty: a random key kept in
     #: ``var/socketio-session.key`` (0600), shared by the Rasa workers.
     socketio_session_secret: str = field(default="", repr=False)
-    #: Answer questions in the Rasa process (bot/local_actions.py); 0 sends them to the
-    #: action server like every other action.
+    #: Answer questions in the Rasa process (bot/rasa_patches/local_actions.py); 0 sends them
+    #: to the action server like every other action (``MIBG_RASA_PATCHES_DISABLE=local-answers``).
     local_actions: bool = True
+    #: Change Rasa's behaviour with bot/rasa_patches at all (speed, guards, the erasure hook);
+    #: they refuse to start on another Rasa version than theirs (docs/performance.md).
+    rasa_patches: bool = True
+    #: Names of single patches left out.
+    rasa_patches_disabled: List[str] = field(default_factory=list)
+    #: Serve without TensorFlow when the model does not need it (bot/rasa_patches/tf_free.py);
+    #: False always loads it (as ``MIBG_RASA_PATCHES_DISABLE=tf-free``).
+    tf_free: bool = True
+    #: Conversations whose events each Rasa process keeps between messages (0: no cache).
+    tracker_cache_size: int = 2000
     #: Days after a request is closed in the console until its personal fields are emptied
     #: (bot/privacy/retention.py); ``utter_privacy`` and ``utter_ask_privacy_consent`` say it.
     request_retention_days_after_close: int = 30
@@ -145,8 +161,8 @@ class Settings:
     retention_schedule: bool = True
     #: Seconds the Rasa server waits for the action server's answer to one action (form,
     #: consent, privacy) before the patient hears ``utter_action_unavailable``
-    #: (bot/action_client.py). Rasa's own limit is 300 s: a stalled action server held every
-    #: form message that long.
+    #: (bot/rasa_patches/action_client.py). Rasa's own limit is 300 s: a stalled action server
+    #: held every form message that long.
     action_timeout_s: float = 5.0
     #: Consecutive failed action-server calls after which the Rasa server stops calling it for
     #: ``action_breaker_cooldown_s`` and answers at once (bot/supervision/breaker.py); 0: off.
@@ -210,8 +226,11 @@ def load() -> Settings:
         max_in_flight_per_sender=_int("MAX_IN_FLIGHT_PER_SENDER", 3),
         max_messages_per_minute=_int("MAX_MESSAGES_PER_MINUTE", 30),
         socketio_session_secret=os.environ.get("SOCKETIO_SESSION_SECRET", "").strip(),
-        local_actions=os.environ.get("MIBG_LOCAL_ACTIONS", "1").strip().lower()
-        not in ("0", "false", "no", "off"),
+        local_actions=os.environ.get("MIBG_LOCAL_ACTIONS", "1").strip().lower() not in _OFF,
+        rasa_patches=os.environ.get(RASA_PATCHES, "on").strip().lower() not in _OFF,
+        rasa_patches_disabled=_list(RASA_PATCHES_DISABLE, []),
+        tf_free=os.environ.get("MIBG_TF_FREE", "auto").strip().lower() not in _OFF,
+        tracker_cache_size=_int("TRACKER_CACHE_SIZE", Settings.tracker_cache_size),
         request_retention_days_after_close=_int("REQUEST_RETENTION_DAYS_AFTER_CLOSE", 30),
         transcript_retention_days=_int("TRANSCRIPT_RETENTION_DAYS", 90),
         retention_schedule=os.environ.get("RETENTION_SCHEDULE", "1").strip().lower()

@@ -3,7 +3,8 @@
 # failure. Expects the venv, the trained model and node_modules (the Makefile provides them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# Rasa's telemetry is off in our entry points (bot/offline.py); Rasa itself runs as `python -m bot rasa`.
+# Rasa's telemetry is off in our entry points (bot/offline.py); Rasa itself runs as `python -m bot rasa`,
+# patched as serve-rasa serves (bot/rasa_patches): `rasa test` exercises what production runs.
 export PYTHONPATH="$PWD" TF_CPP_MIN_LOG_LEVEL=3
 PY=.venv/bin/python
 mkdir -p test-artifacts

@@ -15,7 +15,8 @@ instead (same format, so Rasa runs its normal path), which:
   form, which asks its question again;
 - leaves messages that are not for the form to the rules, as the validation itself does
   (a question, cancel, a privacy request, a handoff or an emergency): the rules answer questions
-  and emergencies in this process (bot/local_actions.py), so they keep working, at full speed.
+  and emergencies in this process (bot/rasa_patches/local_actions.py), so they keep working,
+  at full speed.
 """
 
 from __future__ import annotations
