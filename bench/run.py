@@ -18,8 +18,8 @@ from tqdm import tqdm
 
 from bench import machine, prepare, procs, report, stack
 from bench import plan as plans
-from bench.conversation import ReplyChecker, all_expected, treatment_request
 from bench.measure import Target, measure
+from bench.scripted_conversation import ReplyChecker, all_expected, treatment_request
 from bot.checks.nlu_eval import read_examples
 
 HOLDOUT = prepare.ROOT / "tests" / "nlu_holdout.yml"

@@ -29,9 +29,9 @@ import yaml
 from tqdm import tqdm
 
 from bench import machine, prepare, procs, report, stack
-from bench.conversation import ReplyChecker
 from bench.measure import Target, measure
 from bench.plan import FULL, LoadPhase, Plan
+from bench.scripted_conversation import ReplyChecker
 
 VARIANTS_DIR = prepare.WORK / "variants"
 POSTGRES_ADMIN_URL = os.environ.get(
