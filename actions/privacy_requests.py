@@ -31,6 +31,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.submit_request import RESET_SLOTS
+from bot import audit
 from bot.i18n import locales
 from bot.i18n.conversation import conversation_language
 from bot.i18n.locales import DEFAULT_LANGUAGE
@@ -118,7 +119,11 @@ class ActionPrivacyConfirm(Action):
                 at = erasure.utc_now()
                 detail = {"requests": result.requests, "events": result.events, "by": "chat"}
                 await asyncio.to_thread(
-                    erasure.audit, erasure.PATIENT, erasure.ERASE_PERSON, _channel(tracker), detail
+                    audit.record_if_ready,
+                    audit.PATIENT,
+                    audit.ERASE_PERSON,
+                    _channel(tracker),
+                    detail,
                 )
                 logger.info("patient erasure done")
                 dispatcher.utter_message(response="utter_privacy_erased", time=_utc(at))
@@ -128,9 +133,9 @@ class ActionPrivacyConfirm(Action):
                 references = await asyncio.to_thread(erasure.withdraw_consent, sender)
                 at = erasure.utc_now()
                 await asyncio.to_thread(
-                    erasure.audit,
-                    erasure.PATIENT,
-                    erasure.WITHDRAW_CONSENT,
+                    audit.record_if_ready,
+                    audit.PATIENT,
+                    audit.WITHDRAW_CONSENT,
                     _channel(tracker),
                     {"requests": len(references), "by": "chat"},
                 )

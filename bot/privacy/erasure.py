@@ -30,10 +30,6 @@ from bot.db.requests import erase_sender
 SUMMARY_LOCK = threading.Lock()
 #: The request fields that hold personal data (emptied when consent is withdrawn).
 PERSONAL_FIELDS = ("full_name", "email", "phone", "country", "diagnosis", "destination", "message")
-#: Audit actions (table ``audit_log``, read by the console's audit page).
-ERASE_PERSON = "erase_person"
-WITHDRAW_CONSENT = "withdraw_consent"
-PATIENT = "patient"
 #: Requests a withdrawal applies to: those a coordinator may still act on.
 PENDING = (RequestStatus.new, RequestStatus.contacted)
 
@@ -185,24 +181,6 @@ def count_requests(sender_id: str, database_url: Optional[str] = None) -> Dict[s
     counts = {getattr(status, "value", status): number for status, number in rows}
     pending = sum(counts.get(s.value, 0) for s in PENDING)
     return {"all": sum(counts.values()), "pending": pending}
-
-
-def audit(
-    actor: str,
-    action: str,
-    target: Optional[str],
-    detail: Optional[Dict[str, Any]] = None,
-    database_url: Optional[str] = None,
-) -> bool:
-    """Write one audit entry (no personal data: a sender id, counts); False without the table."""
-    from bot.db.staff_models import AuditEntry
-
-    sessions = session_factory(database_url)
-    if not inspect(sessions.kw["bind"]).has_table(AuditEntry.__tablename__):
-        return False
-    with sessions.begin() as session:
-        session.add(AuditEntry.of(actor, action, target, detail))
-    return True
 
 
 def utc_now() -> datetime:

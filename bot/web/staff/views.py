@@ -26,13 +26,14 @@ from starlette.responses import (
     Response,
 )
 
+from bot import audit
 from bot.db.engine import get_engine, session_factory
 from bot.db.models import RequestStatus, TreatmentRequest, utc_now
 from bot.db.requests import as_dict, write_csv
 from bot.db.staff_models import ConversationReview, ConversationSummary, ReviewStatus
 from bot.privacy.erasure import erase_person
+from bot.staff_accounts import authenticate, end_sessions
 from bot.web.staff import (
-    audit,
     charts,
     conversations,
     languages,
@@ -46,8 +47,6 @@ from bot.web.staff.auth import (
     LoginThrottle,
     SessionSigner,
     StaffIdentity,
-    authenticate,
-    end_sessions,
     tokens_match,
 )
 from bot.web.staff.config import StaffConfig
