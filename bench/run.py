@@ -80,7 +80,7 @@ def main(argv: List[str] | None = None) -> int:
                 for bot in bots.values():
                     extra_env: Dict[str, str] = {}
                     if bot.deployed_speedups:
-                        extra_env, serving = stack.scale_out_env(dict(os.environ))
+                        extra_env, serving = stack.scale_out_env()
                         result["bots"][bot.name]["serving"] = serving
                         print(f"NOTE: {serving}", file=sys.stderr)
                     result["bots"][bot.name].update(

@@ -32,11 +32,9 @@ from bench import machine, prepare, procs, report, stack
 from bench.measure import Target, measure
 from bench.plan import FULL, LoadPhase, Plan
 from bench.scripted_conversation import ReplyChecker
+from bot import settings
 
 VARIANTS_DIR = prepare.WORK / "variants"
-POSTGRES_ADMIN_URL = os.environ.get(
-    "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
 PLAN = replace(
     FULL,
     phases=(
@@ -269,11 +267,12 @@ def postgres_database() -> Iterator[str]:
     from sqlalchemy import create_engine
 
     name = f"mibg_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT", future=True)
+    admin_url = settings.load_bench().test_postgres_url
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT", future=True)
     with admin.connect() as connection:
         connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
     try:
-        yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+        yield admin_url.rsplit("/", 1)[0] + f"/{name}"
     finally:
         with admin.connect() as connection:
             connection.exec_driver_sql(

@@ -179,7 +179,7 @@ def cmd_staff_add(args: argparse.Namespace) -> int:
     from bot.db.engine import session_factory
     from bot.staff_accounts import AccountError, check_new_password, create_user
 
-    password = os.environ.get("STAFF_PASSWORD")
+    password = settings.load().staff_password
     try:
         if password is None:
             password = getpass("Password: ")

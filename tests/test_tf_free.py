@@ -45,7 +45,7 @@ print(json.dumps({
 
 
 def probe(setting: str) -> dict:
-    env = {**os.environ, "MIBG_TF_FREE": setting, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "TF_FREE": setting, "PYTHONPATH": str(ROOT)}
     out = subprocess.run(
         [sys.executable, "-c", PROBE, str(MODEL)],
         cwd=ROOT,
@@ -95,7 +95,7 @@ def test_models_with_tensorflow_components_load_tensorflow(tmp_path: Path) -> No
 @pytest.mark.skipif(not MODEL.exists(), reason="needs the trained model (make train)")
 def test_our_model_runs_without_tensorflow(monkeypatch: pytest.MonkeyPatch) -> None:
     assert not tf_free.model_needs_tensorflow(MODEL)
-    monkeypatch.setenv("MIBG_TF_FREE", "0")
+    monkeypatch.setenv("TF_FREE", "0")
     assert not tf_free.wanted(MODEL)
-    monkeypatch.setenv("MIBG_TF_FREE", "auto")
+    monkeypatch.setenv("TF_FREE", "auto")
     assert tf_free.wanted(MODEL)
