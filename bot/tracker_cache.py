@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Tuple
@@ -103,8 +102,9 @@ class SessionCache:
 
 
 def cache_size() -> int:
-    value = os.environ.get("TRACKER_CACHE_SIZE", "").strip()
-    return int(value) if value else 2000
+    from bot import settings
+
+    return settings.load().tracker_cache_size
 
 
 def _cache(store: Any) -> SessionCache:
