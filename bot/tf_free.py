@@ -22,7 +22,6 @@ from __future__ import annotations
 import importlib.abc
 import importlib.machinery
 import json
-import os
 import sys
 import tarfile
 import types
@@ -178,13 +177,14 @@ _FINDER = _Finder()
 
 
 def wanted(model: Path) -> bool:
-    """Whether to serve ``model`` without TensorFlow: ``MIBG_TF_FREE`` (auto, 1 or 0).
+    """Whether to serve ``model`` without TensorFlow: ``TF_FREE`` (auto, 1 or 0).
 
     ``auto`` (default) and ``1`` leave TensorFlow out when the model does not need it, ``0``
     always loads it.
     """
-    setting = os.environ.get("MIBG_TF_FREE", "auto").strip().lower()
-    if setting in ("0", "false", "no", "off"):
+    from bot import settings
+
+    if settings.load().tf_free in settings.OFF:
         return False
     return not model_needs_tensorflow(model)
 
