@@ -71,7 +71,7 @@ def _refuse(what: str) -> None:
     if _armed:
         raise TensorFlowNotLoaded(
             f"{what} needs TensorFlow, which this server did not load (bot/tf_free.py); "
-            "serve this model without MIBG_TF_FREE=1"
+            "set TF_FREE=0 to serve this model with TensorFlow"
         )
 
 

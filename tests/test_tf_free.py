@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import tarfile
@@ -99,3 +100,16 @@ def test_our_model_runs_without_tensorflow(monkeypatch: pytest.MonkeyPatch) -> N
     assert not tf_free.wanted(MODEL)
     monkeypatch.setenv("TF_FREE", "auto")
     assert tf_free.wanted(MODEL)
+
+
+def test_the_refusal_names_the_switch_that_loads_tensorflow(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tf_free, "_armed", True)
+    with pytest.raises(tf_free.TensorFlowNotLoaded) as refused:
+        tf_free._placeholder("tensorflow.constant")(1)
+    switch = re.search(r"set (\w+)=(\w+) to serve this model with TensorFlow", str(refused.value))
+    assert switch, str(refused.value)
+    # The named setting does what the message says: TensorFlow is loaded.
+    monkeypatch.setenv(switch.group(1), switch.group(2))
+    assert not tf_free.wanted(fake_model(tmp_path, "RulePolicy"))
