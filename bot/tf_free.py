@@ -212,10 +212,6 @@ def install() -> None:
         sys.meta_path.insert(0, _FINDER)
 
 
-def installed() -> bool:
-    return _FINDER in sys.meta_path
-
-
 def _component_names(metadata: dict) -> Iterable[str]:
     for schema in ("train_schema", "predict_schema"):
         for node in (metadata.get(schema) or {}).get("nodes", {}).values():
