@@ -25,11 +25,13 @@ from bot import settings
 from bot.db.engine import get_engine, session_factory
 from bot.db.models import RequestStatus, TreatmentRequest
 from bot.db.requests import erase_sender
+from bot.domain import treatment_request_form
 
 #: Held while the console folds events into summaries and while a summary is forgotten.
 SUMMARY_LOCK = threading.Lock()
-#: The request fields that hold personal data (emptied when consent is withdrawn).
-PERSONAL_FIELDS = ("full_name", "email", "phone", "country", "diagnosis", "destination", "message")
+#: The request fields that hold personal data (emptied when consent is withdrawn): every
+#: answer the form took (its text slots, ``domain.yml``).
+PERSONAL_FIELDS = treatment_request_form().answers
 #: Requests a withdrawal applies to: those a coordinator may still act on.
 PENDING = (RequestStatus.new, RequestStatus.contacted)
 
