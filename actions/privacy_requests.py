@@ -32,6 +32,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.submit_request import RESET_SLOTS
 from bot import audit
+from bot.domain import TREATMENT_REQUEST_FORM
 from bot.i18n import locales
 from bot.i18n.conversation import conversation_language
 from bot.i18n.locales import DEFAULT_LANGUAGE
@@ -41,7 +42,7 @@ from bot.privacy.tracker_hook import ERASED_SLOT
 
 logger = logging.getLogger(__name__)
 
-FORM = "treatment_request_form"
+FORM = TREATMENT_REQUEST_FORM
 PENDING_SLOT = "privacy_pending"
 PAUSED_SLOT = "privacy_paused_form"
 ERASE, WITHDRAW = "erase", "withdraw"
