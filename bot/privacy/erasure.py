@@ -52,13 +52,6 @@ def delete_events(connection: Connection, sender_id: str) -> int:
     return result.rowcount or 0
 
 
-def erase_conversation(sender_id: str, tracker_url: Optional[str] = None) -> int:
-    """Delete the tracker-store events of ``sender_id``; 0 if the store has no table yet."""
-    engine = get_engine(tracker_url or settings.load().tracker_database_url)
-    with engine.begin() as connection:
-        return delete_events(connection, sender_id)
-
-
 def erase_person(
     sender_id: str, database_url: Optional[str] = None, tracker_url: Optional[str] = None
 ) -> ErasureResult:
