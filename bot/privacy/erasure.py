@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional, Tuple
 
 from sqlalchemy import delete, func, inspect, select, text, update
@@ -23,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot import settings
 from bot.db.engine import get_engine, session_factory
-from bot.db.models import RequestStatus, TreatmentRequest
+from bot.db.models import RequestStatus, TreatmentRequest, utc_now
 from bot.db.requests import erase_sender
 from bot.domain import treatment_request_form
 
@@ -176,7 +175,3 @@ def count_requests(sender_id: str, database_url: Optional[str] = None) -> Dict[s
     counts = {getattr(status, "value", status): number for status, number in rows}
     pending = sum(counts.get(s.value, 0) for s in PENDING)
     return {"all": sum(counts.values()), "pending": pending}
-
-
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
