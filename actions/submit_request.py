@@ -26,11 +26,11 @@ from bot.i18n.values import display
 
 logger = logging.getLogger(__name__)
 
-FORM_SLOTS = treatment_request_form()
+FORM = treatment_request_form()
 #: Slots cleared when a request is cancelled or consent is refused.
-RESET_SLOTS = [*FORM_SLOTS.order, "consent_at", "change_pending", "field_failures"]
+RESET_SLOTS = [*FORM.order, "consent_at", "change_pending", "field_failures"]
 #: What the summary shows and the record stores: the patient's answers.
-SUMMARY_FIELDS = list(FORM_SLOTS.answers)
+SUMMARY_FIELDS = list(FORM.answers)
 
 
 def _blank_to_none(value: Optional[str]) -> Optional[str]:
