@@ -326,13 +326,22 @@ def read_full_name(message: FormMessage, slots: Dict[str, Any]) -> Outcome:
     return Outcome(slots={"full_name": name}, responses=[] if name else ["utter_invalid_full_name"])
 
 
-def read_email(message: FormMessage, slots: Dict[str, Any]) -> Outcome:
-    email = form_fields.parse_email(message.text)
-    if email:
-        return Outcome(slots={"email": email})
-    if message.is_question:
-        return Outcome(reject=True)
-    return Outcome(slots={"email": None}, responses=["utter_invalid_email"])
+def _parsed(name: str, parse: Callable[[str], Optional[str]], invalid: str) -> Reader:
+    """A field whose answer ``parse`` recognises; anything else is a question or invalid."""
+
+    def read(message: FormMessage, slots: Dict[str, Any]) -> Outcome:
+        value = parse(message.text)
+        if value:
+            return Outcome(slots={name: value})
+        if message.is_question:
+            return Outcome(reject=True)
+        return Outcome(slots={name: None}, responses=[invalid])
+
+    return read
+
+
+read_email = _parsed("email", form_fields.parse_email, "utter_invalid_email")
+read_country = _parsed("country", form_fields.parse_country, "utter_invalid_country")
 
 
 def read_phone(message: FormMessage, slots: Dict[str, Any]) -> Outcome:
@@ -342,15 +351,6 @@ def read_phone(message: FormMessage, slots: Dict[str, Any]) -> Outcome:
     if message.is_question and not form_fields.looks_like_phone_attempt(message.text):
         return Outcome(reject=True)
     return Outcome(slots={"phone": None}, responses=["utter_invalid_phone"])
-
-
-def read_country(message: FormMessage, slots: Dict[str, Any]) -> Outcome:
-    country = form_fields.parse_country(message.text)
-    if country:
-        return Outcome(slots={"country": country})
-    if message.is_question:
-        return Outcome(reject=True)
-    return Outcome(slots={"country": None}, responses=["utter_invalid_country"])
 
 
 def read_diagnosis(message: FormMessage, slots: Dict[str, Any]) -> Outcome:
