@@ -91,7 +91,7 @@ bench: $(VENV)/.complete $(SPACY_MODEL)
 
 # One model for every language against one model per language (docs/languages.md).
 bench-languages: $(VENV)/.complete $(SPACY_MODEL)
-	@$(PY) -m bench.languages $(BENCH_ARGS)
+	@$(PY) -m bench.language_models $(BENCH_ARGS)
 
 # Staff console with 10,000 conversations: list page and search response times.
 bench-staff: $(VENV)/.complete

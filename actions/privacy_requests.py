@@ -32,6 +32,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.submit_request import RESET_SLOTS
+from bot import audit
+from bot.domain import TREATMENT_REQUEST_FORM
 from bot.i18n import locales
 from bot.i18n.conversation import conversation_language
 from bot.i18n.locales import DEFAULT_LANGUAGE
@@ -41,7 +43,7 @@ from bot.privacy.tracker_hook import ERASED_SLOT
 
 logger = logging.getLogger(__name__)
 
-FORM = "treatment_request_form"
+FORM = TREATMENT_REQUEST_FORM
 PENDING_SLOT = "privacy_pending"
 PAUSED_SLOT = "privacy_paused_form"
 ERASE, WITHDRAW = "erase", "withdraw"
@@ -119,7 +121,11 @@ class ActionPrivacyConfirm(Action):
                 at = erasure.utc_now()
                 detail = {"requests": result.requests, "events": result.events, "by": "chat"}
                 await asyncio.to_thread(
-                    erasure.audit, erasure.PATIENT, erasure.ERASE_PERSON, _channel(tracker), detail
+                    audit.record_if_ready,
+                    audit.PATIENT,
+                    audit.ERASE_PERSON,
+                    _channel(tracker),
+                    detail,
                 )
                 logger.info("patient erasure done")
                 dispatcher.utter_message(response="utter_privacy_erased", time=_utc(at))
@@ -129,9 +135,9 @@ class ActionPrivacyConfirm(Action):
                 references = await asyncio.to_thread(erasure.withdraw_consent, sender)
                 at = erasure.utc_now()
                 await asyncio.to_thread(
-                    erasure.audit,
-                    erasure.PATIENT,
-                    erasure.WITHDRAW_CONSENT,
+                    audit.record_if_ready,
+                    audit.PATIENT,
+                    audit.WITHDRAW_CONSENT,
                     _channel(tracker),
                     {"requests": len(references), "by": "chat"},
                 )

@@ -3,14 +3,8 @@
 ``python -m bench.launch --deployed -- /path/to/rasa run ...`` applies every patch of
 ``bot/rasa_patches`` (what ``serve-rasa`` applies in production), then runs Rasa's own command
 line with the remaining arguments; the benchmark serves our bot this way, so it measures the bot
-as deployed while still passing its own ports, channel and ``--enable-api``.
-
-``--speedup NAME`` (repeatable) applies single ones instead, for the what-if runs
-(``bench.variants``): the names of ``bot.rasa_patches.PATCHES`` (skops-first, cached-schema,
-sqlite-wal, sqlite-pool, event-type-cache, ...; see that package for what each fixes and why),
-and ``no-validation``, a benchmark-only upper bound that skips the validation of action-server
-answers altogether (never for production: a malformed answer would then fail later and less
-clearly).
+as deployed while still passing its own ports, channel and ``--enable-api``. Without
+``--deployed`` it is a plain ``rasa`` (the variants' "as is").
 """
 
 from __future__ import annotations
@@ -22,14 +16,6 @@ from typing import List, Optional
 
 from bot import rasa_patches, serving, settings
 
-NO_VALIDATION = "no-validation"
-
-
-def no_validation() -> None:
-    from rasa.core.actions.action import RemoteAction
-
-    RemoteAction._validate_action_result = lambda self, result: True
-
 
 def _option(args: List[str], name: str) -> str:
     if name not in args or args.index(name) + 1 >= len(args):
@@ -40,19 +26,11 @@ def _option(args: List[str], name: str) -> str:
 def main(argv: Optional[List[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if "--" not in argv:
-        raise SystemExit(
-            "usage: python -m bench.launch [--deployed] [--speedup NAME ...] -- RASA ..."
-        )
+        raise SystemExit("usage: python -m bench.launch [--deployed] -- RASA ...")
     split = argv.index("--")
     parser = argparse.ArgumentParser(prog="python -m bench.launch")
     parser.add_argument(
         "--deployed", action="store_true", help="bot.rasa_patches.apply(), all of them"
-    )
-    parser.add_argument(
-        "--speedup",
-        action="append",
-        choices=sorted([*rasa_patches.NAMES, NO_VALIDATION]),
-        default=[],
     )
     args = parser.parse_args(argv[:split])
     rasa_args = argv[split + 2 :]  # drop "--" and the rasa script's path
@@ -63,12 +41,6 @@ def main(argv: Optional[List[str]] = None) -> int:
         endpoints = Path(_option(rasa_args, "--endpoints"))
         derived, _workers = serving.configure(endpoints, settings.VAR_DIR)
         rasa_args[rasa_args.index("--endpoints") + 1] = str(derived)
-    chosen = [name for name in args.speedup if name != NO_VALIDATION]
-    if chosen:
-        model = Path(_option(rasa_args, "--model")) if "--model" in rasa_args else None
-        rasa_patches.apply(config, model=model, only=chosen)
-    if NO_VALIDATION in args.speedup:
-        no_validation()
     from rasa.__main__ import main as rasa_main
 
     sys.argv = ["rasa", *rasa_args]

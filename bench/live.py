@@ -8,13 +8,13 @@ and extra environment, so a script run by ``make`` can start one, use it and sto
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 import sys
 import tempfile
 from pathlib import Path
 from typing import Dict, Iterator, Optional
 
+from bot import settings
 from tests.conftest import MODEL, LiveStack, _start, prepared_stack, stop_processes, wait_for
 
 #: The caller's own server settings, which must not reach this stack.
@@ -54,7 +54,7 @@ def running_stack(
         yield stack
     finally:
         stop_processes(stack.processes)
-        if os.environ.get("KEEP_STACK_LOGS"):
+        if settings.load_bench().keep_stack_logs:
             print(f"stack logs kept in {workdir}", file=sys.stderr)
         else:
             shutil.rmtree(workdir, ignore_errors=True)

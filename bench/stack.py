@@ -26,6 +26,7 @@ from typing import Dict, List
 from bench import procs
 from bench.load import REST_PATH
 from bench.prepare import RASA, ROOT, WORK
+from bot import settings
 
 CREDENTIALS = "bot.channels.rest.SafeRestInput:\n"
 #: As `make run` starts the action server: a keep-alive longer than Rasa's 15 s aiohttp pool
@@ -77,15 +78,15 @@ def redis_answers(url: str, timeout_s: float = 2.0) -> bool:
         return False
 
 
-def scale_out_env(environ: Dict[str, str]) -> tuple[Dict[str, str], str]:
+def scale_out_env() -> tuple[Dict[str, str], str]:
     """How ours is served: ``BENCH_WORKERS`` (default 2) workers sharing a Redis lock store.
 
     That is the production setting of docs/performance.md (``RASA_WORKERS`` and
     ``LOCK_STORE_URL`` for ``serve-rasa``). Without Redis at ``BENCH_REDIS_URL`` (default
     redis://127.0.0.1:6379/1) ours runs with one worker, and the returned note says so.
     """
-    workers = int(environ.get("BENCH_WORKERS", "2"))
-    url = environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/1")
+    config = settings.load_bench()
+    workers, url = config.bench_workers, config.bench_redis_url
     if workers <= 1:
         return {"RASA_WORKERS": "1"}, "ours: 1 worker (BENCH_WORKERS=1)"
     if not redis_answers(url):
@@ -108,7 +109,7 @@ def start_action_server(tmp: Path, env: Dict[str, str], log_name: str = "actions
         **ACTION_SERVER_ENV,
         **env,
         "DATABASE_URL": f"sqlite:///{tmp / 'requests.db'}",
-        "MIBG_VAR_DIR": str(tmp),
+        "VAR_DIR": str(tmp),
     }
     subprocess.run(
         [sys.executable, "-m", "bot", "db", "upgrade"],
@@ -225,7 +226,7 @@ def start_rasa(
         **env,
         "ACTION_PORT": str(action_port),
         "TRACKER_DATABASE_URL": f"sqlite:///{tmp / f'{name}-tracker.db'}",
-        "MIBG_VAR_DIR": str(tmp),
+        "VAR_DIR": str(tmp),
         # As `python -m bot serve-rasa` does.
         "SANIC_REQUEST_MAX_SIZE": "65536",
         "SANIC_WORKERS": "1",

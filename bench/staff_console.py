@@ -75,8 +75,8 @@ def main(argv: List[str] | None = None) -> int:
 
     from bot.db import migrate
     from bot.db.engine import get_engine, session_factory
+    from bot.staff_accounts import create_user
     from bot.web.staff import create_staff_app, sample_data
-    from bot.web.staff.auth import create_user
     from bot.web.staff.config import StaffConfig, fallback_threshold
     from bot.web.staff.tracker import events
 

@@ -178,9 +178,9 @@ def cmd_staff_add(args: argparse.Namespace) -> int:
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
     from bot.db.engine import session_factory
-    from bot.web.staff.auth import AccountError, check_new_password, create_user
+    from bot.staff_accounts import AccountError, check_new_password, create_user
 
-    password = os.environ.get("STAFF_PASSWORD")
+    password = settings.load().staff_password
     try:
         if password is None:
             password = getpass("Password: ")

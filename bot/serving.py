@@ -30,13 +30,15 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from bot import settings
+
 
 class ServingError(ValueError):
     """The worker or lock-store settings cannot work together."""
 
 
 def worker_count() -> int:
-    value = os.environ.get("RASA_WORKERS", "").strip() or "1"
+    value = settings.load().rasa_workers
     if not value.isdigit() or int(value) < 1:
         raise ServingError(f"RASA_WORKERS must be a whole number >= 1, not {value!r}")
     return int(value)
@@ -72,7 +74,8 @@ def configure(endpoints: Path, var_dir: Path) -> Tuple[Path, int]:
     with the Redis lock store is written to ``var_dir`` (Rasa still fills in its ``${...}``).
     """
     workers = worker_count()
-    url = os.environ.get("LOCK_STORE_URL", "").strip()
+    config = settings.load()
+    url = config.lock_store_url
     if not url:
         if workers > 1:
             raise ServingError(
@@ -81,7 +84,7 @@ def configure(endpoints: Path, var_dir: Path) -> Tuple[Path, int]:
             )
         os.environ["SANIC_WORKERS"] = "1"
         return endpoints, 1
-    prefix = os.environ.get("LOCK_STORE_PREFIX", "").strip() or "mibg"
+    prefix = config.lock_store_prefix
     data = yaml.safe_load(endpoints.read_text(encoding="utf-8")) or {}
     data["lock_store"] = redis_lock_store(url, prefix)
     var_dir.mkdir(parents=True, exist_ok=True)

@@ -150,7 +150,7 @@ def prepared_stack(
     """A ``kind`` of :class:`LiveStack` (not started) on these ports with throw-away SQLite
     files in ``workdir``, its requests database migrated."""
     env = dict(os.environ)
-    # The action-server token is made by the servers in MIBG_VAR_DIR (var/action-server.token).
+    # The action-server token is made by the servers in VAR_DIR (var/action-server.token).
     env.pop("ACTION_SERVER_TOKEN", None)
     env.update(
         PYTHONPATH=str(ROOT),
@@ -159,7 +159,7 @@ def prepared_stack(
         WEB_PORT=str(web_port),
         DATABASE_URL=f"sqlite:///{workdir / 'requests.db'}",
         TRACKER_DATABASE_URL=f"sqlite:///{workdir / 'tracker.db'}",
-        MIBG_VAR_DIR=str(workdir),
+        VAR_DIR=str(workdir),
         TF_CPP_MIN_LOG_LEVEL="3",
         RASA_TELEMETRY_ENABLED="false",
         CORS_ORIGINS=f"http://localhost:{web_port},http://127.0.0.1:{web_port}",

@@ -133,7 +133,7 @@ def rasa_with_failing_actions(live_stack: LiveStack, tmp_path_factory) -> Iterat
         "RASA_PORT": str(rasa_port),
         "ACTION_PORT": str(echo.server_address[1]),
         "TRACKER_DATABASE_URL": f"sqlite:///{workdir / 'tracker.db'}",
-        "MIBG_VAR_DIR": str(workdir),
+        "VAR_DIR": str(workdir),
     }
     stack = LiveStack(f"http://127.0.0.1:{rasa_port}", "", "", env, workdir)
     stack.processes = [

@@ -49,7 +49,7 @@ def pg_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
         ACTION_PORT=str(action_port),
         DATABASE_URL=url,
         TRACKER_DATABASE_URL=url,
-        MIBG_VAR_DIR=str(workdir),
+        VAR_DIR=str(workdir),
         CORS_ORIGINS=ORIGIN,
         SANIC_KEEP_ALIVE_TIMEOUT="120",
     )

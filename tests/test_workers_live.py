@@ -52,7 +52,7 @@ def two_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]
         "ACTION_PORT": str(action_port),
         "DATABASE_URL": f"sqlite:///{workdir / 'requests.db'}",
         "TRACKER_DATABASE_URL": f"sqlite:///{workdir / 'tracker.db'}",
-        "MIBG_VAR_DIR": str(workdir),
+        "VAR_DIR": str(workdir),
         "RASA_TELEMETRY_ENABLED": "false",
         "SANIC_KEEP_ALIVE_TIMEOUT": "120",
         "RASA_WORKERS": "2",

@@ -45,7 +45,7 @@ def workers_on_postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Li
         ACTION_PORT=str(action_port),
         DATABASE_URL=url,
         TRACKER_DATABASE_URL=url,  # fresh: no events table yet
-        MIBG_VAR_DIR=str(workdir),
+        VAR_DIR=str(workdir),
         RASA_WORKERS="2",
         LOCK_STORE_URL=REDIS_URL,
         LOCK_STORE_PREFIX=prefix,

@@ -20,7 +20,7 @@ import yaml
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion
 
-from bot.content.framing import RELATIVES
+from bot.content.framing_phrases import RELATIVES
 from bot.i18n import locales
 
 PASSAGES_PATH = Path(__file__).with_name("passages.yml")

@@ -149,8 +149,3 @@ FUZZY_WORDS: Dict[str, str] = {
     for word in phrases
     if " " not in word and len(word) >= 8
 }
-
-
-def canonical_keys() -> List[str]:
-    """Every value the ``tumour`` entity can take."""
-    return list(TUMOURS) + list(GROUPS)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from pathlib import Path
 from typing import Any, Dict, Iterable, List, Mapping, Tuple
 
 import yaml
@@ -131,8 +130,3 @@ def alternation(phrases: Iterable[str], stems: bool = False) -> str:
         re.escape(p).replace("\\ ", r"\s+") + ending
         for p in sorted(set(phrases), key=len, reverse=True)
     )
-
-
-def locale_path(language: str) -> Path:
-    """The directory of ``language``'s files."""
-    return LOCALES_DIR / language

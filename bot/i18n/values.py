@@ -10,11 +10,10 @@ from __future__ import annotations
 from functools import cache
 from typing import Dict, Optional
 
-import yaml
 from babel import Locale
 
+from bot import domain
 from bot.i18n import locales
-from bot.settings import ROOT
 
 #: The words for an empty answer, by language; English is the default.
 NOT_GIVEN_EN = "not given"
@@ -38,7 +37,7 @@ def _country_codes() -> Dict[str, str]:
 @cache
 def _button_titles(language: str) -> Dict[str, str]:
     """English button title -> the same button's title in ``language``."""
-    english = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["responses"]
+    english = domain.load()["responses"]
     local = locales.responses(language)
     titles: Dict[str, str] = {}
     for name in VALUE_BUTTONS:

@@ -28,8 +28,8 @@ conversations (docs/performance.md) and keep Rasa's behaviour, none skips a chec
 refuses to start otherwise, naming the switch that turns them off; applies each patch once
 (a second call is a no-op); keeps the originals, so :func:`undo` and :func:`revert` put Rasa
 back (``skops-first`` has nothing to restore; ``tf-free`` takes its import hook off, but modules
-imported meanwhile keep their placeholders). ``MIBG_RASA_PATCHES=off`` applies none,
-``MIBG_RASA_PATCHES_DISABLE=name,...`` leaves single ones out (bot/settings.py). Training
+imported meanwhile keep their placeholders). ``RASA_PATCHES=off`` applies none,
+``RASA_PATCHES_DISABLED=name,...`` leaves single ones out (bot/settings.py). Training
 (``rasa train``) gets only the patches marked for it: the others would change what is
 learnt (``long-history`` keeps as many states as the finished rules need) or do not run there.
 
@@ -150,7 +150,7 @@ def switched_off(settings: Settings) -> Set[str]:
     unknown = sorted(set(settings.rasa_patches_disabled) - set(NAMES))
     if unknown:
         raise PatchError(
-            f"{settings_module.RASA_PATCHES_DISABLE} names no patch {', '.join(unknown)}; "
+            f"{settings_module.RASA_PATCHES_DISABLED} names no patch {', '.join(unknown)}; "
             f"the patches are {', '.join(NAMES)}"
         )
     off = set(settings.rasa_patches_disabled)

@@ -8,7 +8,7 @@ action server is down even "what are the side effects?" would fail.
 :func:`install` wraps ``EndpointConfig.request`` so that a call for an action in
 ``LOCAL_ACTIONS`` is answered by the Rasa SDK's own executor in this process, with the very
 payload and answer format of the HTTP call; every other action still goes to the action
-server. ``MIBG_LOCAL_ACTIONS=0`` turns it off (bot/settings.py). Applied after the kept-alive
+server. ``LOCAL_ACTIONS=0`` turns it off (bot/settings.py). Applied after the kept-alive
 client (``action_client.py``), whose request it wraps.
 """
 

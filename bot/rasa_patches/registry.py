@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from bot.settings import RASA_PATCHES_DISABLE, Settings
+from bot.settings import RASA_PATCHES_DISABLED, Settings
 
 logger = logging.getLogger(__name__)
 
@@ -152,7 +152,7 @@ def install(name: str, install_patch: Callable[[Patching], None], context: Conte
         if isinstance(error, Exception) and not isinstance(error, PatchError):
             raise PatchError(
                 f"the Rasa patch {name} cannot be applied ({type(error).__name__}: {error}); "
-                f"{RASA_PATCHES_DISABLE}={name} leaves it out"
+                f"{RASA_PATCHES_DISABLED}={name} leaves it out"
             ) from error
         raise
     _applied[name] = patching

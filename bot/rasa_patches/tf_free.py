@@ -81,7 +81,7 @@ def _refuse(what: str) -> None:
     if _armed:
         raise TensorFlowNotLoaded(
             f"{what} needs TensorFlow, which this process did not load "
-            "(bot/rasa_patches/tf_free.py); set MIBG_TF_FREE=0 to load it"
+            "(bot/rasa_patches/tf_free.py); set TF_FREE=0 to load it"
         )
 
 

@@ -128,9 +128,7 @@ def test_a_changed_schema_fails_when_the_patch_is_applied(monkeypatch, spec) -> 
     try:
         monkeypatch.setattr(RemoteAction, "action_response_format_spec", lambda: changed)
         before = RemoteAction.__dict__["_validate_action_result"]
-        with pytest.raises(
-            rasa_patches.PatchError, match="MIBG_RASA_PATCHES_DISABLE=cached-schema"
-        ):
+        with pytest.raises(rasa_patches.PatchError, match="RASA_PATCHES_DISABLED=cached-schema"):
             rasa_patches.apply(Settings(), only=["cached-schema"])
         assert "cached-schema" not in rasa_patches.applied()
         assert RemoteAction.__dict__["_validate_action_result"] is before  # nothing left behind

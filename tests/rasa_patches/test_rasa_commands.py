@@ -57,11 +57,11 @@ def test_other_commands_are_not_patched(calls) -> None:
 
 def test_a_refused_patch_stops_the_command(monkeypatch, capsys) -> None:
     def refuse(*args: Any, **kwargs: Any) -> List[str]:
-        raise rasa_patches.RasaVersionError("written for Rasa 3.6.21; MIBG_RASA_PATCHES=off")
+        raise rasa_patches.RasaVersionError("written for Rasa 3.6.21; RASA_PATCHES=off")
 
     monkeypatch.setattr(rasa_patches, "apply", refuse)
     assert cli.cmd_rasa(["test", "core"]) == 2
-    assert "MIBG_RASA_PATCHES=off" in capsys.readouterr().err
+    assert "RASA_PATCHES=off" in capsys.readouterr().err
 
 
 @pytest.mark.skipif(not MODEL.exists(), reason="needs the trained model (make train)")

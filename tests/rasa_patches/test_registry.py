@@ -47,13 +47,13 @@ def test_another_rasa_version_is_refused_naming_the_switch(monkeypatch) -> None:
     with pytest.raises(rasa_patches.RasaVersionError) as refused:
         rasa_patches.apply(Settings())
     assert "3.6.21" in str(refused.value) and "3.6.22" in str(refused.value)
-    assert "MIBG_RASA_PATCHES=off" in str(refused.value)
+    assert "RASA_PATCHES=off" in str(refused.value)
     assert rasa_patches.applied() == []
 
 
 def test_off_applies_nothing_and_checks_no_version(monkeypatch) -> None:
     monkeypatch.setattr(rasa, "__version__", "4.0.0")
-    monkeypatch.setenv("MIBG_RASA_PATCHES", "off")
+    monkeypatch.setenv("RASA_PATCHES", "off")
     assert rasa_patches.apply(settings.load()) == []
     assert rasa_patches.applied() == []
 
@@ -141,7 +141,7 @@ def test_one_setting_leaves_a_single_patch_out(monkeypatch) -> None:
     from rasa.engine.runner.dask import DaskGraphRunner
 
     try:
-        done, runner = disabled_by({"MIBG_RASA_PATCHES_DISABLE": "sequential-graph"}, monkeypatch)
+        done, runner = disabled_by({"RASA_PATCHES_DISABLED": "sequential-graph"}, monkeypatch)
         assert done == [name for name in IN_PROCESS if name != "sequential-graph"]
         assert runner is DaskGraphRunner  # Rasa's, untouched
     finally:
@@ -150,7 +150,7 @@ def test_one_setting_leaves_a_single_patch_out(monkeypatch) -> None:
 
 @pytest.mark.parametrize("name", IN_PROCESS)
 def test_every_patch_can_be_left_out(monkeypatch, name: str) -> None:
-    monkeypatch.setenv("MIBG_RASA_PATCHES_DISABLE", f"{name}, debug-log-copies")
+    monkeypatch.setenv("RASA_PATCHES_DISABLED", f"{name}, debug-log-copies")
     try:
         done = rasa_patches.apply(settings.load(), only=IN_PROCESS)
         assert name not in done and "debug-log-copies" not in done
@@ -160,13 +160,13 @@ def test_every_patch_can_be_left_out(monkeypatch, name: str) -> None:
 
 
 def test_the_older_switches_leave_their_patches_out(monkeypatch) -> None:
-    monkeypatch.setenv("MIBG_LOCAL_ACTIONS", "0")
-    monkeypatch.setenv("MIBG_TF_FREE", "0")
+    monkeypatch.setenv("LOCAL_ACTIONS", "0")
+    monkeypatch.setenv("TF_FREE", "0")
     assert {"local-answers", "tf-free"} <= rasa_patches.switched_off(settings.load())
 
 
 def test_an_unknown_name_is_refused(monkeypatch) -> None:
-    monkeypatch.setenv("MIBG_RASA_PATCHES_DISABLE", "sequential-grpah")
+    monkeypatch.setenv("RASA_PATCHES_DISABLED", "sequential-grpah")
     with pytest.raises(rasa_patches.PatchError, match="names no patch sequential-grpah"):
         rasa_patches.apply(settings.load())
     assert rasa_patches.applied() == []

@@ -45,7 +45,7 @@ print(json.dumps({
 
 
 def probe(setting: str) -> dict:
-    env = {**os.environ, "MIBG_TF_FREE": setting, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "TF_FREE": setting, "PYTHONPATH": str(ROOT)}
     out = subprocess.run(
         [sys.executable, "-c", PROBE, str(MODEL)],
         cwd=ROOT,
@@ -103,9 +103,9 @@ def wanted(model: Path) -> bool:
 @pytest.mark.skipif(not MODEL.exists(), reason="needs the trained model (make train)")
 def test_our_model_runs_without_tensorflow(monkeypatch: pytest.MonkeyPatch) -> None:
     assert not tf_free.model_needs_tensorflow(MODEL)
-    monkeypatch.setenv("MIBG_TF_FREE", "0")
+    monkeypatch.setenv("TF_FREE", "0")
     assert not wanted(MODEL)
-    monkeypatch.setenv("MIBG_TF_FREE", "auto")
+    monkeypatch.setenv("TF_FREE", "auto")
     assert wanted(MODEL)
     assert not tf_free.wanted(Context(settings.load(), model=None))  # no model named: load it
 
@@ -129,7 +129,7 @@ def test_training_without_tensorflow_is_decided_from_the_config(tmp_path: Path) 
 def test_the_error_names_the_setting_that_loads_tensorflow() -> None:
     tf_free.arm()
     try:
-        with pytest.raises(tf_free.TensorFlowNotLoaded, match="MIBG_TF_FREE=0"):
+        with pytest.raises(tf_free.TensorFlowNotLoaded, match="TF_FREE=0"):
             tf_free._placeholder("tensorflow.constant")(1)
     finally:
         tf_free.arm(False)
