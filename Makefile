@@ -10,7 +10,9 @@ export WEB_PORT ?= 8000
 export TRACKER_DATABASE_URL ?= sqlite:///var/tracker.db
 export DATABASE_URL ?= sqlite:///var/requests.db
 # Rasa and TensorFlow chatter that says nothing useful to us. (Rasa's telemetry and Sentry are
-# off in every entry point of ours, bot/offline.py: train and test run as `python -m bot rasa`.)
+# off in every entry point of ours, bot/offline.py: train and test run as `python -m bot rasa`,
+# which applies the Rasa patches of bot/rasa_patches as serve-rasa does; train gets those
+# marked for training.)
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 export PYTHONWARNINGS ?= ignore::DeprecationWarning
@@ -89,7 +91,7 @@ bench: $(VENV)/.complete $(SPACY_MODEL)
 
 # One model for every language against one model per language (docs/languages.md).
 bench-languages: $(VENV)/.complete $(SPACY_MODEL)
-	@$(PY) -m bench.languages $(BENCH_ARGS)
+	@$(PY) -m bench.language_models $(BENCH_ARGS)
 
 # Staff console with 10,000 conversations: list page and search response times.
 bench-staff: $(VENV)/.complete

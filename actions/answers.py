@@ -21,13 +21,21 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.followups import asks_about_outcome, asks_for_more, continues, item_index
+from actions.followups import (
+    REFERS_RE,
+    asks_about_outcome,
+    asks_for_more,
+    continues,
+    item_index,
+    refers_back,
+)
 from actions.form_fields import MAX_MESSAGE_CHARS
 from actions.lists import LIST_ITEMS
 from bot.content import glossary, passages
@@ -116,6 +124,22 @@ PASSAGE_IN_CONTEXT = 0.45
 CONTEXT_BOOST = 0.1
 #: Below the fallback threshold, a question intent this likely still means "in our domain".
 IN_DOMAIN_HINT = 0.2
+#: A short message that points back ("what can they do about it?") with a classification
+#: less sure than this is read in the last answer's context, not as a new subject.
+VAGUE_MAX_CONFIDENCE = 0.5
+VAGUE_MAX_WORDS = 9
+#: A vague follow-up is answered by a passage of the last answer's sections from this score on
+#: (context boost included); below it, by the first sentences of the first of them.
+PASSAGE_VAGUE_IN_CONTEXT = 0.2
+#: Intents a vague follow-up never overrides: they act, or they are about the conversation.
+KEEPS_ITS_INTENT = frozenset(
+    {
+        "emergency", "request_treatment", "human_handoff", "cancel", "skip", "choose_item",
+        "erase_data", "withdraw_consent", "show_my_data", "switch_language", "greet",
+        "goodbye", "thanks", "deny", "personal_case", "change_field", "bot_challenge",
+        "ask_definition",
+    }
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -152,6 +176,15 @@ def tumour_units(tumours: List[str]) -> List[Unit]:
             if key in TUMOUR_RESPONSES:
                 units.append(Unit(TUMOUR_RESPONSES[key], tumour=key))
     return units
+
+
+#: Words are compared by their first letters, so "isolating" and "isolation" count as one.
+STEM_LETTERS = 5
+
+
+def _content_words(text: str) -> set[str]:
+    words = re.findall(r"[^\W\d_]{3,}", text.lower())
+    return {w[:STEM_LETTERS] for w in words if w not in passages.STOP_WORDS}
 
 
 def section_quote(section: str, language: str = DEFAULT_LANGUAGE) -> Unit:
@@ -242,6 +275,12 @@ class Context:
         return tuple(s for s in found if s != "policy")
 
 
+@cache
+def article_words(language: str) -> frozenset[str]:
+    """The word stems of every quotable passage in ``language``."""
+    return frozenset(_content_words(" ".join(p.cleaned for p in passages.passages(language))))
+
+
 def _str(value: Any) -> Optional[str]:
     return value if isinstance(value, str) and value else None
 
@@ -256,15 +295,16 @@ def units_for(question: Question, context: Context, in_form: bool) -> List[Unit]
     if in_form and intent in IN_FORM_ANSWERS:
         return [Unit(IN_FORM_ANSWERS[intent])]
     named = tumour_units(_values(question.entities, "tumour"))
-    if asks_for_more(question.text) and context.sections:
-        return [section_quote(context.sections[0], context.language)]  # "tell me more", "how so?"
+    if asks_for_more(question.text) and context.sections:  # "tell me more", "how so?"
+        return [section_quote(context.sections[0], context.language)]
     outcome = intent == "ask_tumour" or asks_about_outcome(question.text)
     if intent in ABOUT_A_TUMOUR and outcome and not named and context.last_tumour:
-        # "and its results?", "does it shrink it?": the tumour the conversation is about
-        return tumour_units([context.last_tumour])
+        # "and the thyroid one, do people stabilise?": the tumour its words name, else ("and its
+        # results?", "does it shrink it?") the tumour the conversation is about
+        return tumour_units(tumours_named(question.text)[:1] or [context.last_tumour])
     if intent == "affirm":  # a yes with nothing pending, or a short question read as one
         if context.sections and ASKS.search(question.text):
-            return [section_quote(context.sections[0], context.language)]  # "when exactly?"
+            return [section_quote(context.sections[0], context.language)]
         if "?" in question.text and len(question.text.split()) > MAX_YES_WORDS:
             return []  # a real question read as a yes ("warum schauen die so genau ...?")
         return [Unit("utter_anything_else")]
@@ -313,10 +353,12 @@ def best_passage(
     minimum: float,
     terms: Iterable[str] = (),
     boost: float = CONTEXT_BOOST,
+    within: bool = False,
 ) -> Optional[Unit]:
     """The best passage for ``text`` in the conversation's context, if it scores ``minimum``.
 
-    When the message names article terms, only passages that use one of them are candidates.
+    When the message names article terms, only passages that use one of them are candidates;
+    ``within``: only passages of the context's sections.
     """
     phrases = [p for t in terms if t in glossary.TERMS for p in glossary.TERMS[t].phrases]
     hits = passages.index(context.language).search(
@@ -325,9 +367,43 @@ def best_passage(
     for passage, score in hits:
         if score < minimum:
             break
+        if within and passage.section not in context.sections:
+            continue
         if not phrases or any(_has_word(passage.cleaned.lower(), p) for p in phrases):
             return passage_unit(passage)
     return None
+
+
+def vague_followup(tracker: Tracker, context: Context) -> bool:
+    """Is the latest message a short question that only makes sense after the last answer
+    ("what can they do about it?", "how long does it take then?"), which the classifier did
+    not place with confidence?"""
+    message = tracker.latest_message or {}
+    text = str(message.get("text") or "")
+    intent = message.get("intent") or {}
+    if not context.sections or intent.get("name") in KEEPS_ITS_INTENT:
+        return False
+    if len(message.get("questions") or []) > 1 or len(text.split()) > VAGUE_MAX_WORDS:
+        return False
+    entities = message.get("entities") or []
+    if _values(entities, "tumour") or _values(entities, "term") or not refers_back(text):
+        return False
+    if not _content_words(REFERS_RE.sub(" ", text)) <= article_words(context.language):
+        return False  # a word the article never uses: "can you write me a poem about them?"
+    unsure = float(intent.get("confidence") or 0.0) < VAGUE_MAX_CONFIDENCE
+    return intent.get("name") in {"nlu_fallback", None} or unsure
+
+
+def vague_units(tracker: Tracker, context: Context) -> List[Unit]:
+    """A vague follow-up's answer: the closest passage of the last answer's sections, else
+    (unless the classifier put it out of scope) the first sentences of the first section."""
+    message = tracker.latest_message or {}
+    hit = best_passage(
+        str(message.get("text") or ""), context, PASSAGE_VAGUE_IN_CONTEXT, within=True
+    )
+    if hit or (message.get("intent") or {}).get("name") == "out_of_scope":
+        return [hit] if hit else []
+    return [section_quote(context.sections[0], context.language)]
 
 
 def fallback_units(tracker: Tracker, context: Context) -> List[Unit]:
@@ -401,6 +477,8 @@ def plan(tracker: Tracker, domain: Dict[str, Any], in_form: bool) -> List[Unit]:
                 units.append(unit)
     if len(units) > 1:  # a real answer makes "is it right for me?" the personal note's job
         units = [u for u in units if u.response != "utter_personal_case"] or units
+    if not units and not in_form and vague_followup(tracker, context):
+        units = vague_units(tracker, context)
     if not units:
         units = fallback_units(tracker, context)
     return units[:MAX_UNITS]
@@ -444,7 +522,9 @@ class ActionAnswer(Action):
         tumours = [u.tumour for u in units if u.tumour]
         if tumours:
             events.append(SlotSet("last_tumour", tumours[-1]))
-        if last.response != "utter_article_quote":
+        # A quote or "not covered" leaves the subject where it was: "and how long does it take?"
+        # after "the article does not cover this" is still about the last topic.
+        if last.response not in {"utter_article_quote", "utter_not_covered"}:
             events.append(SlotSet("last_topic", last.response))
         shown = [LIST_ITEMS[u.response] for u in units if u.response in LIST_ITEMS]
         if shown:  # a list stays the one "the second one" refers to until another is shown

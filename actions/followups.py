@@ -109,6 +109,10 @@ CONTINUES_RE = re.compile(
 )
 
 
+#: Words that point back at what was just said: "what can they do about it?".
+REFERS_RE = re.compile(r"\b(?:it|its|that|this|those|these|they|them|one|ones)\b", re.IGNORECASE)
+
+
 #: The same in our other languages (bot/locales/*/vocabulary.yml, ``followup_*``).
 LOCAL_MORE_RE = re.compile(
     rf"\s*(?:{locales.alternation(locales.phrases('followup_more'))})\s*[?.!]*\s*", re.IGNORECASE
@@ -116,6 +120,9 @@ LOCAL_MORE_RE = re.compile(
 LOCAL_OUTCOME_RE = re.compile(
     rf"(?<!\w)(?:{locales.alternation(locales.phrases('followup_outcome'), stems=True)})",
     re.IGNORECASE,
+)
+LOCAL_REFERS_RE = re.compile(
+    rf"(?<!\w)(?:{locales.alternation(locales.phrases('followup_refers'))})(?!\w)", re.IGNORECASE
 )
 LOCAL_CONTINUES_RE = re.compile(
     rf"^\s*(?:{locales.alternation(locales.phrases('followup_starts'))})(?!\w)"
@@ -130,6 +137,11 @@ def asks_for_more(text: str) -> bool:
 
 def asks_about_outcome(text: str) -> bool:
     return bool(OUTCOME_RE.search(text) or LOCAL_OUTCOME_RE.search(text))
+
+
+def refers_back(text: str) -> bool:
+    """Does the message point back with a pronoun ("it", "they", "das", "это")?"""
+    return bool(REFERS_RE.search(text) or LOCAL_REFERS_RE.search(text))
 
 
 def continues(text: str) -> bool:

@@ -1,6 +1,6 @@
 """What each list-shaped answer lists, so "the third one, please" can be answered.
 
-Items are answer units (actions/units.py): ``tumour:<key>``, ``term:<key>``,
+Items are answer units (``Unit``, actions/answers.py): ``tumour:<key>``, ``term:<key>``,
 ``passage:<id>`` or ``response:<name>``, in the order the response shows them.
 """
 

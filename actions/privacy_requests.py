@@ -12,7 +12,8 @@
   function as ``python -m bot erase`` and the staff console, with the tracker's sender id (the
   channels namespace it, e.g. ``rest:<id>``), writes an audit entry (actor ``patient``, the
   channel name and counts, no sender id, no personal data) and sets ``privacy_erased_at``:
-  the Rasa server then stores nothing of this turn (``bot.privacy.tracker_hook``).
+  the Rasa server then stores nothing of this turn (``bot.privacy.tracker_hook``, through the
+  Rasa patch ``erasure-hook``).
 - ``show_my_data`` ("what do you store about me?") gets ``action_show_my_data``: this sender's
   own stored requests, field by field, and how to change or erase them.
 
@@ -31,6 +32,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.submit_request import RESET_SLOTS
+from bot import audit
+from bot.domain import TREATMENT_REQUEST_FORM
 from bot.i18n import locales
 from bot.i18n.conversation import conversation_language
 from bot.i18n.locales import DEFAULT_LANGUAGE
@@ -40,7 +43,7 @@ from bot.privacy.tracker_hook import ERASED_SLOT
 
 logger = logging.getLogger(__name__)
 
-FORM = "treatment_request_form"
+FORM = TREATMENT_REQUEST_FORM
 PENDING_SLOT = "privacy_pending"
 PAUSED_SLOT = "privacy_paused_form"
 ERASE, WITHDRAW = "erase", "withdraw"
@@ -118,7 +121,11 @@ class ActionPrivacyConfirm(Action):
                 at = erasure.utc_now()
                 detail = {"requests": result.requests, "events": result.events, "by": "chat"}
                 await asyncio.to_thread(
-                    erasure.audit, erasure.PATIENT, erasure.ERASE_PERSON, _channel(tracker), detail
+                    audit.record_if_ready,
+                    audit.PATIENT,
+                    audit.ERASE_PERSON,
+                    _channel(tracker),
+                    detail,
                 )
                 logger.info("patient erasure done")
                 dispatcher.utter_message(response="utter_privacy_erased", time=_utc(at))
@@ -128,9 +135,9 @@ class ActionPrivacyConfirm(Action):
                 references = await asyncio.to_thread(erasure.withdraw_consent, sender)
                 at = erasure.utc_now()
                 await asyncio.to_thread(
-                    erasure.audit,
-                    erasure.PATIENT,
-                    erasure.WITHDRAW_CONSENT,
+                    audit.record_if_ready,
+                    audit.PATIENT,
+                    audit.WITHDRAW_CONSENT,
                     _channel(tracker),
                     {"requests": len(references), "by": "chat"},
                 )

@@ -16,7 +16,8 @@ class ActionSessionStart(Action):
 
     Slots are not carried over (``carry_over_slots_to_new_session: false``): a new session
     starts without anyone's personal details. The language is the one the first message or its
-    channel names (bot/i18n/hint.py), kept in the ``language`` slot for the replies after it.
+    channel names (bot/i18n/hint.py, through the Rasa patch ``language-hint``), kept in the
+    ``language`` slot for the replies after it.
     """
 
     def name(self) -> str:

@@ -17,18 +17,20 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.treatment_request_form import FORM_SLOTS
 from bot import settings
 from bot.db.engine import session_factory
 from bot.db.requests import RequestDetails, save_request
+from bot.domain import treatment_request_form
 from bot.i18n.conversation import conversation_language
 from bot.i18n.values import display
 
 logger = logging.getLogger(__name__)
 
+FORM = treatment_request_form()
 #: Slots cleared when a request is cancelled or consent is refused.
-RESET_SLOTS = FORM_SLOTS + ["consent_at", "change_pending", "field_failures"]
-SUMMARY_FIELDS = ["full_name", "email", "phone", "country", "diagnosis", "destination", "message"]
+RESET_SLOTS = [*FORM.order, "consent_at", "change_pending", "field_failures"]
+#: What the summary shows and the record stores: the patient's answers.
+SUMMARY_FIELDS = list(FORM.answers)
 
 
 def _blank_to_none(value: Optional[str]) -> Optional[str]:
@@ -37,18 +39,11 @@ def _blank_to_none(value: Optional[str]) -> Optional[str]:
 
 def request_details(tracker: Tracker) -> RequestDetails:
     """The record to store, from the form's slots and the conversation."""
-    slot = tracker.get_slot
     return RequestDetails(
         sender_id=tracker.sender_id,
         channel=tracker.get_latest_input_channel(),
-        full_name=_blank_to_none(slot("full_name")),
-        email=_blank_to_none(slot("email")),
-        phone=_blank_to_none(slot("phone")),
-        country=_blank_to_none(slot("country")),
-        diagnosis=_blank_to_none(slot("diagnosis")),
-        destination=_blank_to_none(slot("destination")),
-        message=_blank_to_none(slot("message")),
-        consent_at=datetime.fromisoformat(slot("consent_at")),
+        **{name: _blank_to_none(tracker.get_slot(name)) for name in SUMMARY_FIELDS},
+        consent_at=datetime.fromisoformat(tracker.get_slot("consent_at")),
         notice_version=settings.load().privacy_notice_version,
     )
 

@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import re
 import sys
 import time
@@ -39,6 +38,7 @@ from typing import Any, Awaitable, Callable, List, Optional, Tuple
 import aiohttp
 
 from bench.live import running_stack
+from bot import settings
 from bot.channels.text import SERVICE_ERROR_TEXT
 from bot.supervision import commands
 from tests.support import flood as flood_support
@@ -515,7 +515,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             checks = asyncio.run(run_checks(stack, trusted_url))
         finally:
             stop_processes([trusted])
-        if os.environ.get("ADVERSARIAL_SHOW_LOGS"):
+        if settings.load_bench().adversarial_show_logs:
             print(logs_text(stack)[-5000:])
     failed = [c.name for c in checks if not c.passed]
     took = time.monotonic() - started

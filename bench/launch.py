@@ -1,16 +1,10 @@
-"""Start ``rasa`` with speed-ups applied in-process, as ``python -m bot serve-rasa`` does.
+"""Start ``rasa`` with the Rasa patches applied in-process, as ``python -m bot serve-rasa`` does.
 
-``python -m bench.launch --deployed -- /path/to/rasa run ...`` applies every speed-up of
-``bot/speedups.py`` (what ``serve-rasa`` applies in production), then runs Rasa's own command
+``python -m bench.launch --deployed -- /path/to/rasa run ...`` applies every patch of
+``bot/rasa_patches`` (what ``serve-rasa`` applies in production), then runs Rasa's own command
 line with the remaining arguments; the benchmark serves our bot this way, so it measures the bot
-as deployed while still passing its own ports, channel and ``--enable-api``.
-
-``--speedup NAME`` (repeatable) applies single ones instead, for the what-if runs
-(``bench.variants``): the names of ``bot.speedups.SPEEDUPS`` (skops-first, cached-schema,
-sqlite-wal, sqlite-pool, event-type-cache; see that module for what each fixes and why), and
-``no-validation``, a benchmark-only upper bound that skips the validation of action-server
-answers altogether (never for production: a malformed answer would then fail later and less
-clearly).
+as deployed while still passing its own ports, channel and ``--enable-api``. Without
+``--deployed`` it is a plain ``rasa`` (the variants' "as is").
 """
 
 from __future__ import annotations
@@ -18,19 +12,9 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Callable, Dict, List, Optional
+from typing import List, Optional
 
-from bot import serving, settings, speedups
-
-
-def no_validation() -> None:
-    from rasa.core.actions.action import RemoteAction
-
-    RemoteAction._validate_action_result = lambda self, result: True
-
-
-#: In the order they must be applied (bot.speedups' order: skops before TensorFlow is imported).
-SPEEDUPS: Dict[str, Callable[[], None]] = {**speedups.SPEEDUPS, "no-validation": no_validation}
+from bot import rasa_patches, serving, settings
 
 
 def _option(args: List[str], name: str) -> str:
@@ -42,25 +26,21 @@ def _option(args: List[str], name: str) -> str:
 def main(argv: Optional[List[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if "--" not in argv:
-        raise SystemExit(
-            "usage: python -m bench.launch [--deployed] [--speedup NAME ...] -- RASA ..."
-        )
+        raise SystemExit("usage: python -m bench.launch [--deployed] -- RASA ...")
     split = argv.index("--")
     parser = argparse.ArgumentParser(prog="python -m bench.launch")
-    parser.add_argument("--deployed", action="store_true", help="bot.speedups.apply(), all of them")
-    parser.add_argument("--speedup", action="append", choices=sorted(SPEEDUPS), default=[])
+    parser.add_argument(
+        "--deployed", action="store_true", help="bot.rasa_patches.apply(), all of them"
+    )
     args = parser.parse_args(argv[:split])
     rasa_args = argv[split + 2 :]  # drop "--" and the rasa script's path
+    config = settings.load()
     if args.deployed:
-        speedups.prepare(Path(_option(rasa_args, "--model")))
+        rasa_patches.apply(config, model=Path(_option(rasa_args, "--model")))
         # Workers and lock store from RASA_WORKERS / LOCK_STORE_URL, as serve-rasa reads them.
         endpoints = Path(_option(rasa_args, "--endpoints"))
         derived, _workers = serving.configure(endpoints, settings.VAR_DIR)
         rasa_args[rasa_args.index("--endpoints") + 1] = str(derived)
-        serving.guard_entities()  # as serve-rasa: typed entity values dropped
-    for name in SPEEDUPS:
-        if name in args.speedup:
-            SPEEDUPS[name]()
     from rasa.__main__ import main as rasa_main
 
     sys.argv = ["rasa", *rasa_args]

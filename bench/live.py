@@ -8,13 +8,13 @@ and extra environment, so a script run by ``make`` can start one, use it and sto
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 import sys
 import tempfile
 from pathlib import Path
 from typing import Dict, Iterator, Optional
 
+from bot import settings
 from tests.support.stack import MODEL, LiveStack, prepared_stack, running
 
 #: The caller's own server settings, which must not reach this stack.
@@ -42,7 +42,7 @@ def running_stack(
         with running(stack, web=web):
             yield stack
     finally:
-        if os.environ.get("KEEP_STACK_LOGS"):
+        if settings.load_bench().keep_stack_logs:
             print(f"stack logs kept in {workdir}", file=sys.stderr)
         else:
             shutil.rmtree(workdir, ignore_errors=True)

@@ -17,7 +17,7 @@ from typing import Any, Callable, Dict, List, Sequence
 
 import aiohttp
 
-from bench.conversation import REFERENCE_RE, Conversation, ReplyChecker
+from bench.scripted_conversation import REFERENCE_RE, Conversation, ReplyChecker
 from bot.channels.text import SERVICE_ERROR_TEXT
 
 REST_PATH = "/webhooks/rest/webhook"

@@ -14,7 +14,7 @@ while the server's own CPU time per message does not. ``--gate wall`` checks the
 
 Medians, as the issue measured them: a turn of the mixed conversation that starts or cancels
 the request form still costs more in a long conversation (Rasa's loop handling is recomputed
-over the history then, bot/history.py); two turns in twelve.
+over the history then, bot/rasa_patches/history.py); two turns in twelve.
 
 The flood limits (bot/channels/limits.py) are turned off for this stack: one visitor sending
 600 messages in a few seconds is exactly what they stop.

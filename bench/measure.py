@@ -15,10 +15,10 @@ from typing import Any, Dict, List, Sequence, Tuple
 from tqdm import tqdm
 
 from bench import procs, stack
-from bench.conversation import Conversation, ReplyChecker, treatment_request
 from bench.load import PhaseResult, run_phase
-from bench.nlu_eval import evaluate
 from bench.plan import LoadPhase, Plan
+from bench.scripted_conversation import Conversation, ReplyChecker, treatment_request
+from bench.served_nlu import evaluate
 
 
 @dataclass

@@ -46,7 +46,7 @@ class Bot:
     description: str
     #: Under ``bench/work/``; the quick baseline has its own, so it never replaces the full one.
     directory: str = ""
-    #: Served as deployed, with ``bot/speedups.py`` applied (our bot only).
+    #: Served as deployed, with ``bot/rasa_patches`` applied (our bot only).
     deployed_speedups: bool = False
 
     @property
@@ -128,7 +128,7 @@ def bots(baseline_epochs: int | None) -> Dict[str, Bot]:
         "ours": Bot(
             "ours",
             ROOT / "config.yml",
-            "config.yml of this repository, served with bot/speedups.py as serve-rasa does",
+            "config.yml of this repository, served with bot/rasa_patches as serve-rasa does",
             deployed_speedups=True,
         ),
         "baseline": Bot(

@@ -18,9 +18,9 @@ from tqdm import tqdm
 
 from bench import machine, prepare, procs, report, stack
 from bench import plan as plans
-from bench.conversation import ReplyChecker, all_expected, treatment_request
 from bench.measure import Target, measure
-from bench.nlu_eval import load_examples
+from bench.scripted_conversation import ReplyChecker, all_expected, treatment_request
+from bot.checks.nlu_eval import read_examples
 
 HOLDOUT = prepare.ROOT / "tests" / "nlu_holdout.yml"
 
@@ -49,7 +49,7 @@ def main(argv: List[str] | None = None) -> int:
     env = stack.base_env(dict(os.environ))
     checker = ReplyChecker.from_domain(prepare.ROOT / "domain.yml")
     checker.check_names(all_expected([treatment_request("check", i) for i in range(12)]))
-    examples = load_examples(HOLDOUT)
+    examples = read_examples(HOLDOUT)
     result: Dict[str, Any] = {
         "machine": machine.info(),
         "plan": plan.as_dict(),
@@ -80,7 +80,7 @@ def main(argv: List[str] | None = None) -> int:
                 for bot in bots.values():
                     extra_env: Dict[str, str] = {}
                     if bot.deployed_speedups:
-                        extra_env, serving = stack.scale_out_env(dict(os.environ))
+                        extra_env, serving = stack.scale_out_env()
                         result["bots"][bot.name]["serving"] = serving
                         print(f"NOTE: {serving}", file=sys.stderr)
                     result["bots"][bot.name].update(

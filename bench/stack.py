@@ -4,7 +4,7 @@ Both bots get the same channel (our REST channel only, written to ``bench/work/c
 so work in progress on other channels cannot break the benchmark), the same kind of tracker
 store (the repository's ``endpoints.yml``: SQL, here SQLite in a fresh temp file per server) and
 the same action server (started as `make run` does). Our bot is served as
-``python -m bot serve-rasa`` serves it, with the speed-ups of ``bot/speedups.py`` applied
+``python -m bot serve-rasa`` serves it, with the speed-ups of ``bot/rasa_patches`` applied
 in-process (``bench.launch --deployed``); the baseline is a plain ``rasa run``, as a default
 bot is. ``--enable-api`` with a random token opens ``/model/parse`` for the NLU evaluation.
 """
@@ -25,6 +25,7 @@ from typing import Dict, List
 from bench import procs
 from bench.load import REST_PATH
 from bench.prepare import RASA, ROOT, WORK
+from bot import settings
 from bot.supervision import commands
 from tests.support.stack import migrate
 
@@ -34,7 +35,7 @@ CREDENTIALS = "bot.channels.rest.SafeRestInput:\n"
 ACTION_SERVER_ENV = commands.defaults("actions")
 #: One action-server token for every server of a benchmark run.
 ACTION_SERVER_TOKEN = secrets.token_urlsafe(32)
-#: How the benchmark serves our bot: Rasa in-process with bot.speedups, as `bot serve-rasa` does.
+#: How the benchmark serves our bot: Rasa in-process with bot.rasa_patches, as serve-rasa does.
 AS_DEPLOYED = [sys.executable, "-m", "bench.launch", "--deployed", "--"]
 
 
@@ -78,15 +79,15 @@ def redis_answers(url: str, timeout_s: float = 2.0) -> bool:
         return False
 
 
-def scale_out_env(environ: Dict[str, str]) -> tuple[Dict[str, str], str]:
+def scale_out_env() -> tuple[Dict[str, str], str]:
     """How ours is served: ``BENCH_WORKERS`` (default 2) workers sharing a Redis lock store.
 
     That is the production setting of docs/performance.md (``RASA_WORKERS`` and
     ``LOCK_STORE_URL`` for ``serve-rasa``). Without Redis at ``BENCH_REDIS_URL`` (default
     redis://127.0.0.1:6379/1) ours runs with one worker, and the returned note says so.
     """
-    workers = int(environ.get("BENCH_WORKERS", "2"))
-    url = environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/1")
+    config = settings.load_bench()
+    workers, url = config.bench_workers, config.bench_redis_url
     if workers <= 1:
         return {"RASA_WORKERS": "1"}, "ours: 1 worker (BENCH_WORKERS=1)"
     if not redis_answers(url):
@@ -109,7 +110,7 @@ def start_action_server(tmp: Path, env: Dict[str, str], log_name: str = "actions
         **ACTION_SERVER_ENV,
         **env,
         "DATABASE_URL": f"sqlite:///{tmp / 'requests.db'}",
-        "MIBG_VAR_DIR": str(tmp),
+        "VAR_DIR": str(tmp),
     }
     migrate(env)
     port = procs.free_port()
@@ -221,7 +222,7 @@ def start_rasa(
         **env,
         "ACTION_PORT": str(action_port),
         "TRACKER_DATABASE_URL": f"sqlite:///{tmp / f'{name}-tracker.db'}",
-        "MIBG_VAR_DIR": str(tmp),
+        "VAR_DIR": str(tmp),
         # As `python -m bot serve-rasa` does.
         "SANIC_REQUEST_MAX_SIZE": "65536",
         "SANIC_WORKERS": "1",

@@ -76,8 +76,8 @@ def main(argv: List[str] | None = None) -> int:
     from bot.db import migrate
     from bot.db.engine import get_engine, session_factory
     from bot.db.tracker_events import events
+    from bot.staff_accounts import create_user
     from bot.web.staff import create_staff_app
-    from bot.web.staff.auth import create_user
     from bot.web.staff.config import StaffConfig, fallback_threshold
     from tests.support import sample_data
 

@@ -1,11 +1,13 @@
-"""What-if runs of our bot for speed tuning (issue 6, part 2): stores, workers, policies, profile.
+"""What-if runs of our bot for speed tuning: tracker stores, workers, profiles, action calls.
 
 ``python -m bench.variants [--list] [--only NAME ...] [--reuse-models]`` serves our model in
 several set-ups (and the baseline's, for the action-server keep-alive check), measured exactly as
-``bench.run`` does, and prints one row per set-up and load phase. The repository's
-``config.yml`` and ``endpoints.yml`` are never changed: each variant writes its own copies under
-``bench/work/variants/`` or patches Rasa in-process (``bench.launch``). Results go to
-``bench/results/variants-<UTC>.json``; the findings are in docs/performance.md.
+``bench.run`` does, and prints one row per set-up and load phase. Every set-up but "as is" (a
+plain ``rasa run``, for what ``serve-rasa`` adds) is served as deployed (``bench.launch
+--deployed``). The repository's ``config.yml`` and ``endpoints.yml`` are never changed: each
+variant writes its own copy of ``endpoints.yml`` under ``bench/work/variants/``. Results go to
+``bench/results/variants-<UTC>.json``; the findings, and the variants measured before the
+speed-ups were part of ``serve-rasa``, are in docs/performance.md.
 """
 
 from __future__ import annotations
@@ -29,9 +31,10 @@ import yaml
 from tqdm import tqdm
 
 from bench import machine, prepare, procs, report, stack
-from bench.conversation import ReplyChecker
 from bench.measure import Target, measure
 from bench.plan import FULL, LoadPhase, Plan
+from bench.scripted_conversation import ReplyChecker
+from bot import settings
 from tests.support.postgres import throwaway_database
 
 VARIANTS_DIR = prepare.WORK / "variants"
@@ -52,24 +55,20 @@ class Variant:
     description: str
     #: "sqlite" (as endpoints.yml, temp file), "postgres" (throw-away database), "memory".
     tracker: str = "sqlite"
+    #: Rasa workers; more than one share a Redis lock store (``serve-rasa`` needs one).
     workers: int = 1
-    redis_lock: bool = False
-    #: Keep only these policies (the model is retrained from a copy of config.yml).
-    policies: Optional[Tuple[str, ...]] = None
     #: Serve under cProfile (slower; for where the time goes, not for the figures).
     profile: bool = False
     #: Put the counting proxy between Rasa and the action server.
     count_actions: bool = False
-    #: In-process speed-ups applied by ``bench.launch`` (see its docstring).
-    speedups: Tuple[str, ...] = ()
     #: "ours", or "baseline" (the model ``bench.run`` trained into bench/work/baseline/).
     bot: str = "ours"
     #: Extra environment for a dedicated action server (``None``: the shared one).
     action_env: Optional[Dict[str, str]] = None
     #: Load phases instead of the default ones.
     phases: Optional[Tuple[LoadPhase, ...]] = None
-    #: Apply every speed-up of bot/speedups.py, as serve-rasa does (``bench.launch --deployed``).
-    deployed: bool = False
+    #: Served as ``python -m bot serve-rasa`` serves it (``bench.launch --deployed``).
+    deployed: bool = True
 
     @property
     def slug(self) -> str:
@@ -77,136 +76,47 @@ class Variant:
 
 
 HUNDRED = LoadPhase("100 concurrent", concurrency=100, conversations=100)
-ALL_SPEEDUPS = ("cached-schema", "skops-first", "sqlite-wal", "event-type-cache")
 VARIANTS: Tuple[Variant, ...] = (
     Variant(
         "as is",
-        "config.yml + endpoints.yml, plain `rasa run` without bot/speedups.py, 1 worker",
+        "config.yml + endpoints.yml, plain `rasa run` without bot/rasa_patches, 1 worker",
+        deployed=False,
     ),
     Variant(
         "as deployed",
-        "config.yml + endpoints.yml with bot/speedups.py, as `python -m bot serve-rasa` runs it",
-        deployed=True,
+        "config.yml + endpoints.yml with bot/rasa_patches, as `python -m bot serve-rasa` runs it",
     ),
     Variant(
-        "as deployed, 2 workers",
-        "as deployed with SANIC_WORKERS=2 and a Redis lock store",
-        deployed=True,
-        workers=2,
-        redis_lock=True,
+        "as deployed, 2 workers", "as deployed with 2 workers and a Redis lock store", workers=2
     ),
     Variant(
         "as deployed, long",
         "as deployed, 200 conversations 20 at a time (~30 s): attach a sampling profiler",
-        deployed=True,
         phases=(LoadPhase("20 concurrent, long", concurrency=20, conversations=200),),
     ),
     Variant(
-        "as deployed, cProfile",
-        "as deployed, under cProfile: where the time goes now",
-        deployed=True,
-        profile=True,
-    ),
-    Variant("in-memory tracker", "no tracker_store: what the SQL store costs", tracker="memory"),
-    Variant("postgres tracker", "SQL tracker store on PostgreSQL, 1 worker", tracker="postgres"),
-    Variant(
-        "postgres, 2 workers, redis lock",
-        "SANIC_WORKERS=2 with a Redis lock store",
-        tracker="postgres",
-        workers=2,
-        redis_lock=True,
+        "as deployed, cProfile", "as deployed, under cProfile: where the time goes", profile=True
     ),
     Variant(
-        "sqlite, 2 workers, redis lock",
-        "SANIC_WORKERS=2 with a Redis lock store, SQLite tracker store",
-        workers=2,
-        redis_lock=True,
-    ),
-    Variant("RulePolicy only", "MemoizationPolicy removed", policies=("RulePolicy",)),
-    Variant("action calls", "counting proxy before the action server", count_actions=True),
-    Variant("cProfile", "as is, under cProfile", profile=True),
-    Variant(
-        "cached schema",
-        "action server answers validated with a validator built once",
-        speedups=("cached-schema",),
-    ),
-    Variant(
-        "no validation",
-        "action server answers not validated (upper bound)",
-        speedups=("no-validation",),
-    ),
-    Variant("skops first", "skops.io imported before TensorFlow", speedups=("skops-first",)),
-    Variant(
-        "cached schema, cProfile",
-        "what is left after the schema fix",
-        speedups=("cached-schema",),
-        profile=True,
-    ),
-    Variant(
-        "speed-ups, postgres, 2 workers",
-        "cached schema + skops first, PostgreSQL tracker store, 2 workers, Redis lock store",
-        tracker="postgres",
-        workers=2,
-        redis_lock=True,
-        speedups=("cached-schema", "skops-first"),
-    ),
-    Variant(
-        "speed-ups, sqlite, 2 workers",
-        "cached schema + skops first, SQLite tracker store, 2 workers, Redis lock store",
-        workers=2,
-        redis_lock=True,
-        speedups=("cached-schema", "skops-first"),
-    ),
-    Variant(
-        "speed-ups, sqlite, 1 worker",
-        "cached schema + skops first, SQLite tracker store as endpoints.yml",
-        speedups=("cached-schema", "skops-first"),
-    ),
-    Variant(
-        "all speed-ups, sqlite, 1 worker",
-        "cached schema, skops first, SQLite in WAL mode, event type cache",
-        speedups=ALL_SPEEDUPS,
-    ),
-    Variant(
-        "all speed-ups + sqlite pool, 1 worker",
-        "all speed-ups and a connection pool for the SQLite tracker store",
-        speedups=(*ALL_SPEEDUPS, "sqlite-pool"),
-    ),
-    Variant(
-        "all speed-ups + sqlite pool, 2 workers",
-        "the same with SANIC_WORKERS=2 and a Redis lock store",
-        workers=2,
-        redis_lock=True,
-        speedups=(*ALL_SPEEDUPS, "sqlite-pool"),
-    ),
-    Variant(
-        "all speed-ups + sqlite pool, 100 concurrent",
-        "1 worker, 100 conversations at once",
-        speedups=(*ALL_SPEEDUPS, "sqlite-pool"),
-        phases=(HUNDRED,),
-    ),
-    Variant(
-        "all speed-ups, postgres, 1 worker",
-        "cached schema, skops first, event type cache, PostgreSQL tracker store",
-        tracker="postgres",
-        speedups=ALL_SPEEDUPS,
-    ),
-    Variant(
-        "all speed-ups, in-memory tracker",
-        "lower bound: no tracker store at all",
+        "in-memory tracker",
+        "as deployed without tracker_store: what the SQL store costs",
         tracker="memory",
-        speedups=ALL_SPEEDUPS,
+    ),
+    Variant("postgres tracker", "as deployed, SQL tracker store on PostgreSQL", tracker="postgres"),
+    Variant(
+        "postgres, 2 workers",
+        "as deployed, PostgreSQL tracker store, 2 workers and a Redis lock store (scale-out)",
+        tracker="postgres",
+        workers=2,
     ),
     Variant(
-        "all speed-ups + sqlite pool, cProfile",
-        "what is left",
-        speedups=(*ALL_SPEEDUPS, "sqlite-pool"),
-        profile=True,
+        "action calls", "as deployed, counting proxy before the action server", count_actions=True
     ),
     Variant(
         "baseline, 100 concurrent",
         "the rasa init bot, action server with Sanic's default keep-alive (5 s)",
         bot="baseline",
+        deployed=False,
         action_env={"SANIC_KEEP_ALIVE_TIMEOUT": "5"},
         phases=(HUNDRED,),
     ),
@@ -214,6 +124,7 @@ VARIANTS: Tuple[Variant, ...] = (
         "baseline, 100 concurrent, keep-alive 120 s",
         "the same with SANIC_KEEP_ALIVE_TIMEOUT=120 for the action server",
         bot="baseline",
+        deployed=False,
         action_env={"SANIC_KEEP_ALIVE_TIMEOUT": "120"},
         phases=(HUNDRED,),
     ),
@@ -221,19 +132,11 @@ VARIANTS: Tuple[Variant, ...] = (
 
 
 def write_endpoints(variant: Variant, directory: Path) -> Path:
-    """A copy of endpoints.yml with this variant's tracker and lock store."""
+    """A copy of endpoints.yml with this variant's tracker store (the lock store is added by
+    ``bench.launch --deployed`` from ``LOCK_STORE_URL``, as ``serve-rasa`` does)."""
     endpoints = yaml.safe_load((prepare.ROOT / "endpoints.yml").read_text(encoding="utf-8"))
     if variant.tracker == "memory":
         endpoints.pop("tracker_store", None)
-    if variant.redis_lock and not variant.deployed:  # deployed: serve-rasa's LOCK_STORE_URL
-        endpoints["lock_store"] = {
-            "type": "redis",
-            "url": "127.0.0.1",
-            "port": 6379,
-            "db": 1,
-            # Alphanumeric only; keeps our locks apart from anyone else's on this Redis.
-            "key_prefix": f"bench{uuid.uuid4().hex[:8]}",
-        }
     path = directory / "endpoints.yml"
     path.write_text(yaml.safe_dump(endpoints, sort_keys=False), encoding="utf-8")
     return path
@@ -242,21 +145,13 @@ def write_endpoints(variant: Variant, directory: Path) -> Path:
 def variant_model(
     variant: Variant, env: Dict[str, str], reuse: bool, interval: float
 ) -> Tuple[Path, Dict[str, Any]]:
-    """Our model, the baseline's, or ours retrained with fewer policies (copy of config.yml)."""
+    """Our model (trained from config.yml unless its inputs are unchanged), or the baseline's."""
     if variant.bot == "baseline":
         model = prepare.WORK / "baseline" / "baseline.tar.gz"
         if not model.exists():
             raise SystemExit(f"{model} is missing: run `make bench` first")
         return model, {"reused": True}
-    if variant.policies is None:
-        bot = prepare.Bot("ours", prepare.ROOT / "config.yml", "config.yml")
-    else:
-        config = yaml.safe_load((prepare.ROOT / "config.yml").read_text(encoding="utf-8"))
-        config["policies"] = [p for p in config["policies"] if p["name"] in variant.policies]
-        path = VARIANTS_DIR / variant.slug / "config.yml"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-        bot = prepare.Bot(f"variant-{variant.slug}", path, variant.description)
+    bot = prepare.Bot("ours", prepare.ROOT / "config.yml", "config.yml")
     trained = prepare.train(bot, env, "any" if reuse else "same-inputs", interval)
     return bot.model, asdict(trained)
 
@@ -321,9 +216,10 @@ def run_variant(
     if variant.deployed:
         # As serve-rasa is configured: RASA_WORKERS, and LOCK_STORE_URL for several workers.
         extra_env = {"RASA_WORKERS": str(variant.workers)}
-        if variant.redis_lock:
+        if variant.workers > 1:
             extra_env.update(
-                LOCK_STORE_URL="redis://127.0.0.1:6379/1",
+                LOCK_STORE_URL=settings.load_bench().bench_redis_url,
+                # Letters and digits only; keeps these locks apart from anyone else's.
                 LOCK_STORE_PREFIX=f"bench{uuid.uuid4().hex[:8]}",
             )
     prefix: List[str] = [sys.executable]
@@ -331,10 +227,8 @@ def run_variant(
     if variant.profile:
         prefix += ["-m", "cProfile", "-o", str(profile_path)]
         profile_path.unlink(missing_ok=True)
-    if variant.speedups or variant.deployed:
-        speedups = [arg for name in variant.speedups for arg in ("--speedup", name)]
-        deployed = ["--deployed"] if variant.deployed else []
-        prefix += ["-m", "bench.launch", *deployed, *speedups, "--"]
+    if variant.deployed:
+        prefix += ["-m", "bench.launch", "--deployed", "--"]
     if prefix == [sys.executable]:
         prefix = []
     target = Target(variant.slug, model, write_endpoints(variant, directory), extra_env, prefix)

@@ -8,7 +8,8 @@
 - ``serve-rasa``: start the Rasa server with the ports, CORS and limits from the environment.
 - ``serve-actions``: start the action server (rasa_sdk) that only answers the Rasa server.
 - ``serve-web``: start the web app (demo page, staff console) with uvicorn.
-- ``rasa ...``: Rasa's own command line (``train``, ``test``), with telemetry off.
+- ``rasa ...``: Rasa's own command line (``train``, ``test``), with telemetry off and the
+  Rasa patches applied (bot/rasa_patches).
 - ``wait-ready``: wait until all servers answer, then print the URLs (used by ``make run``).
 - ``nginx-config``: write an nginx config that balances several Rasa servers (docs/deploy.md).
 - ``run``: all three servers under supervisord in the foreground, restarted when one dies
@@ -26,7 +27,7 @@ import urllib.request
 from pathlib import Path
 from typing import List, Optional
 
-from bot import log_privacy, offline, serving, settings
+from bot import log_privacy, offline, rasa_patches, serving, settings
 
 offline.apply()  # on import: every `python -m bot` command, before anything imports Rasa
 
@@ -100,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     web.add_argument("--access-log", action="store_true", help="log every request's path")
     web.set_defaults(handler=cmd_serve_web)
 
-    commands.add_parser("rasa", help="Rasa's command line (train, test), telemetry off")
+    commands.add_parser("rasa", help="Rasa's command line (train, test), patched, telemetry off")
 
     ready = commands.add_parser("wait-ready", help="wait for the servers, print the URLs")
     ready.add_argument("--timeout", type=float, default=300.0)
@@ -177,9 +178,9 @@ def cmd_staff_add(args: argparse.Namespace) -> int:
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
     from bot.db.engine import session_factory
-    from bot.web.staff.auth import AccountError, check_new_password, create_user
+    from bot.staff_accounts import AccountError, check_new_password, create_user
 
-    password = os.environ.get("STAFF_PASSWORD")
+    password = settings.load().staff_password
     try:
         if password is None:
             password = getpass("Password: ")
@@ -245,20 +246,14 @@ def cmd_serve_rasa(args: argparse.Namespace) -> int:
         "--cors",
         *config.cors_origins,
     ]
-    # Rasa runs in this process, with the measured fixes of bot/speedups.py applied first.
-    from bot import speedups
-
-    speedups.prepare(Path(args.model))
-    serving.guard_entities()
-    from bot.i18n import hint
-
-    hint.install()  # the first reply's language, before the NLU sees the message
-    serving.replay_retries()  # a client's retry (same message_id) is not handled twice
+    # Rasa runs in this process, patched first (bot/rasa_patches: before Rasa is imported).
+    try:
+        _say_patched(rasa_patches.apply(config, model=Path(args.model)))
+    except rasa_patches.PatchError as error:
+        print(f"serve-rasa: {error}", file=sys.stderr)
+        return 2
     # Once, before the workers fork: they would race to create it (UniqueViolation on PostgreSQL).
     serving.create_tracker_tables(env["TRACKER_DATABASE_URL"])
-    from bot.privacy import tracker_hook
-
-    tracker_hook.install()  # a patient's erasure from the chat leaves no events (not a speed-up)
     from rasa.__main__ import main as rasa_main
 
     sys.argv = argv
@@ -292,8 +287,62 @@ def cmd_serve_web(args: argparse.Namespace) -> int:
     return 0
 
 
+#: Rasa commands that load a model and run it, with the patches ``serve-rasa`` applies.
+RASA_RUNS_A_MODEL = ("test", "run", "shell", "interactive")
+
+
+def _option(args: List[str], *names: str) -> Optional[str]:
+    """The value given to the option ``names`` (``--model x`` or ``--model=x``), if any."""
+    for index, arg in enumerate(args):
+        for name in names:
+            if arg == name and index + 1 < len(args):
+                return args[index + 1]
+            if arg.startswith(name + "="):
+                return arg.split("=", 1)[1]
+    return None
+
+
+def _model_of(rasa_args: List[str]) -> Optional[Path]:
+    """The packed model a Rasa command will load: ``--model``, or the newest in its folder."""
+    given = Path(_option(rasa_args, "--model", "-m") or "models")
+    if given.is_file():
+        return given
+    packed = (
+        sorted(given.glob("*.tar.gz"), key=lambda p: p.stat().st_mtime) if given.is_dir() else []
+    )
+    return packed[-1] if packed else None
+
+
+def _say_patched(names: List[str]) -> None:
+    """One line on stderr naming the patches applied (Rasa sets up its logging only later)."""
+    if names:
+        print(f"Rasa patches applied: {', '.join(names)}", file=sys.stderr, flush=True)
+
+
+def patch_rasa_for(rasa_args: List[str]) -> List[str]:
+    """Apply the Rasa patches a Rasa command runs with; returns their names.
+
+    ``train`` gets the patches marked for training (with the config it trains from), the
+    commands that run a model get what ``serve-rasa`` applies, anything else none.
+    """
+    command = rasa_args[0] if rasa_args else ""
+    config = settings.load()
+    if command == "train":
+        training_config = Path(_option(rasa_args, "--config", "-c") or "config.yml")
+        return rasa_patches.apply(config, training_config=training_config)
+    if command in RASA_RUNS_A_MODEL:
+        return rasa_patches.apply(config, model=_model_of(rasa_args))
+    return []
+
+
 def cmd_rasa(rasa_args: List[str]) -> int:
-    """Rasa's own command line in this process (telemetry and Sentry off, logs redacted)."""
+    """Rasa's own command line in this process (telemetry and Sentry off, logs redacted),
+    patched as ``serve-rasa`` is (``train``: the patches marked for training)."""
+    try:
+        _say_patched(patch_rasa_for(rasa_args))
+    except rasa_patches.PatchError as error:
+        print(f"rasa: {error}", file=sys.stderr)
+        return 2
     from rasa.__main__ import main as rasa_main
 
     sys.argv = ["rasa", *rasa_args]

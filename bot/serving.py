@@ -13,30 +13,24 @@ workers need the lock store; asking for them without one is refused rather than 
 ignored. With several workers, socket.io clients must use the websocket transport or the load
 balancer must keep sessions sticky (the widget connects by websocket first; docs/channels.md).
 
-``guard_entities`` (applied by ``serve-rasa``) is the NLU boundary for typed input: entity
-values that are not strings of at most ``MAX_ENTITY_CHARS`` characters (``/inform{"tumour":
-{"a": 1}}``, ``[1, 2, 3]``, a number) are dropped before Rasa fills slots from them, so they
-never reach the action server or a stored request.
-
 Several servers on one database (docs/deploy.md): ``create_tracker_tables`` makes Rasa's events
-table once before the workers fork; ``replay_retries`` answers a REST message sent again with
-the same ``message_id`` from the stored turn; ``nginx_config`` writes the balancer's config
-from ``deploy/nginx/nginx.conf.template``.
+table once before the workers fork; the patch ``retry-replay`` (bot/rasa_patches/retry_replay.py)
+answers a REST message sent again with the same ``message_id`` (``is_client_message_id``) from
+the stored turn; ``nginx_config`` writes the balancer's config from
+``deploy/nginx/nginx.conf.template``.
 """
 
 from __future__ import annotations
 
-import functools
-import logging
 import os
 import re
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Tuple
 from urllib.parse import urlsplit
 
 import yaml
 
-logger = logging.getLogger(__name__)
+from bot import settings
 
 
 class ServingError(ValueError):
@@ -44,7 +38,7 @@ class ServingError(ValueError):
 
 
 def worker_count() -> int:
-    value = os.environ.get("RASA_WORKERS", "").strip() or "1"
+    value = settings.load().rasa_workers
     if not value.isdigit() or int(value) < 1:
         raise ServingError(f"RASA_WORKERS must be a whole number >= 1, not {value!r}")
     return int(value)
@@ -80,7 +74,8 @@ def configure(endpoints: Path, var_dir: Path) -> Tuple[Path, int]:
     with the Redis lock store is written to ``var_dir`` (Rasa still fills in its ``${...}``).
     """
     workers = worker_count()
-    url = os.environ.get("LOCK_STORE_URL", "").strip()
+    config = settings.load()
+    url = config.lock_store_url
     if not url:
         if workers > 1:
             raise ServingError(
@@ -89,7 +84,7 @@ def configure(endpoints: Path, var_dir: Path) -> Tuple[Path, int]:
             )
         os.environ["SANIC_WORKERS"] = "1"
         return endpoints, 1
-    prefix = os.environ.get("LOCK_STORE_PREFIX", "").strip() or "mibg"
+    prefix = config.lock_store_prefix
     data = yaml.safe_load(endpoints.read_text(encoding="utf-8")) or {}
     data["lock_store"] = redis_lock_store(url, prefix)
     var_dir.mkdir(parents=True, exist_ok=True)
@@ -105,70 +100,6 @@ def configure(endpoints: Path, var_dir: Path) -> Tuple[Path, int]:
     )
     os.environ["SANIC_WORKERS"] = str(workers)
     return derived, workers
-
-
-# ---------------------------------------------------------------- typed input at the NLU boundary
-
-#: Longest entity value passed on to slots; our entities (tumour names, form fields) are short.
-MAX_ENTITY_CHARS = 200
-
-
-def safe_entities(entities: Any) -> List[Dict[str, Any]]:
-    """The entities whose type and value are strings of a sane length; the rest is dropped.
-
-    A typed payload such as ``/inform{"tumour": {"a": 1}}`` or ``{"tumour": [1, 2, 3]}`` gives
-    entities with a dict or an int as value, which Rasa would put into text slots as they are.
-    """
-    kept = []
-    for entity in entities if isinstance(entities, list) else []:
-        if not isinstance(entity, dict) or not isinstance(entity.get("entity"), str):
-            continue
-        value = entity.get("value")
-        if isinstance(value, str) and len(value) <= MAX_ENTITY_CHARS:
-            kept.append(entity)
-    return kept
-
-
-def _clean_parse_data(parse_data: Any) -> Any:
-    if isinstance(parse_data, dict) and "entities" in parse_data:
-        entities = parse_data.get("entities")
-        kept = safe_entities(entities)
-        if len(kept) != len(entities or []):
-            logger.warning(
-                "dropped %d entity value(s) that are not short strings",
-                len(entities or []) - len(kept),
-            )
-        parse_data["entities"] = kept
-    return parse_data
-
-
-def guard_entities() -> None:
-    """Drop entity values that are not short strings before Rasa fills slots from them.
-
-    Applied to what ``MessageProcessor.parse_message`` returns (typed ``/intent{...}`` payloads
-    from Rasa's RegexMessageHandler and the NLU pipeline's output alike, also for
-    ``/model/parse``), and to parse data a channel passes in with the message.
-    """
-    from rasa.core.processor import MessageProcessor
-
-    if getattr(MessageProcessor, "_mibg_entities_guarded", False):
-        return
-    parse_message = MessageProcessor.parse_message
-    handle = MessageProcessor._handle_message_with_tracker
-
-    @functools.wraps(parse_message)
-    async def guarded_parse(self: Any, message: Any, *args: Any, **kwargs: Any) -> Any:
-        return _clean_parse_data(await parse_message(self, message, *args, **kwargs))
-
-    @functools.wraps(handle)
-    async def guarded_handle(self: Any, message: Any, tracker: Any) -> Any:
-        if getattr(message, "parse_data", None):
-            _clean_parse_data(message.parse_data)
-        return await handle(self, message, tracker)
-
-    MessageProcessor.parse_message = guarded_parse
-    MessageProcessor._handle_message_with_tracker = guarded_handle
-    MessageProcessor._mibg_entities_guarded = True
 
 
 # ---------------------------------------------------------------- several servers, one database
@@ -211,63 +142,8 @@ _CLIENT_MESSAGE_ID = re.compile(rf"[A-Za-z0-9_-]{{1,{MAX_CLIENT_MESSAGE_ID}}}")
 
 
 def is_client_message_id(value: Any) -> bool:
-    """Whether ``value`` may be used as a client's message id (see :func:`replay_retries`)."""
+    """Whether ``value`` may be used as a client's message id (bot/rasa_patches/retry_replay.py)."""
     return isinstance(value, str) and _CLIENT_MESSAGE_ID.fullmatch(value) is not None
-
-
-def replies_to(events: List[Any], message_id: str) -> Optional[List[Any]]:
-    """The ``BotUttered`` events that answered the user message ``message_id``.
-
-    ``None`` when no user event of ``events`` has that id (the message was never stored).
-    """
-    from rasa.shared.core.events import BotUttered, UserUttered
-
-    replies: Optional[List[Any]] = None
-    for event in events:
-        if isinstance(event, UserUttered):
-            if replies is not None:
-                break
-            if event.message_id == message_id:
-                replies = []
-        elif replies is not None and isinstance(event, BotUttered):
-            replies.append(event)
-    return replies
-
-
-def replay_retries() -> None:
-    """Answer a retried message from the stored conversation instead of handling it twice.
-
-    A client whose server died (or whose connection broke) does not know whether its message
-    was handled: the server may have stored the turn and died before the reply left. Sending it
-    again with the same ``message_id`` (the REST channel passes it on) is safe: under the
-    conversation's lock (Rasa's lock store, shared by every server), a message whose id is
-    already in the stored conversation is not handled again; the bot messages that followed it
-    are sent once more. A message that was not stored is handled as new, and the request it may
-    complete is stored once (``save_request`` is keyed by sender and consent time). Only
-    messages that carry a client's id (``client_message_id``) pay for the extra look-up.
-    """
-    from rasa.core.processor import MessageProcessor
-
-    if getattr(MessageProcessor, "_mibg_replays_retries", False):
-        return
-    handle = MessageProcessor.handle_message
-
-    @functools.wraps(handle)
-    async def handle_once(self: Any, message: Any) -> Any:
-        client_id = getattr(message, "client_message_id", None)
-        if client_id:
-            tracker = await self.tracker_store.retrieve(message.sender_id)
-            replies = replies_to(list(tracker.events), client_id) if tracker else None
-            if replies is not None:
-                logger.info("retried message answered from the stored conversation")
-                for event in replies:
-                    await message.output_channel.send_response(message.sender_id, event.message())
-                messages = getattr(message.output_channel, "messages", None)
-                return messages if isinstance(messages, list) else None
-        return await handle(self, message)
-
-    MessageProcessor.handle_message = handle_once
-    MessageProcessor._mibg_replays_retries = True
 
 
 # ---------------------------------------------------------------- nginx in front of the servers

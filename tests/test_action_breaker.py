@@ -2,7 +2,7 @@
 
 A down or stalled action server must cost a form message at most ``ACTION_TIMEOUT_S``, after a
 few failures nothing at all, and the patient must hear ``utter_action_unavailable`` with the
-form kept where it was (bot/action_client.py, bot/supervision/).
+form kept where it was (bot/rasa_patches/action_client.py, bot/supervision/).
 """
 
 from __future__ import annotations
@@ -15,10 +15,11 @@ import pytest
 from aiohttp import web
 from rasa.utils.endpoints import ClientResponseError, EndpointConfig
 
-from bot import action_client
+from bot.rasa_patches import action_client
 from bot.settings import Settings
 from bot.supervision import fallback
 from bot.supervision.breaker import CircuitBreaker, State
+from tests.rasa_patches.helpers import patched
 
 
 class Clock:
@@ -205,11 +206,9 @@ async def server(unused_tcp_port: int) -> AsyncIterator[dict]:
 
 @pytest.fixture()
 def guarded() -> None:
-    action_client.install(
-        Settings(action_timeout_s=0.3, action_breaker_failures=2, action_breaker_cooldown_s=60)
-    )
-    yield
-    action_client.uninstall()
+    quick = Settings(action_timeout_s=0.3, action_breaker_failures=2, action_breaker_cooldown_s=60)
+    with patched("action-client", settings=quick):
+        yield
 
 
 CALL = action_call("action_privacy_explain", {}, "what do you store?", active_loop={})

@@ -267,3 +267,77 @@ async def test_tell_me_more_quotes_the_last_answers_section() -> None:
     (message,) = dispatcher.messages
     assert message["section"] == "Core of the treatment technique"
     assert "Cells die from the radiation" in message["quote"]
+
+
+async def _quoted(text: str, intent: str, confidence: float, slots: Dict[str, Any]) -> list:
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from tests.form_helpers import DOMAIN
+
+    dispatcher = CollectingDispatcher()
+    tr = tracker(text, intent, confidence=confidence, slots=slots, active_loop=None)
+    await ActionAnswer().run(dispatcher, tr, DOMAIN)
+    return dispatcher.messages
+
+
+async def test_a_vague_follow_up_is_answered_from_the_last_answers_section() -> None:
+    # "what can they do about it?" after the contraindications: nothing to rank on, so the
+    # section itself, not "the article does not cover this".
+    (message,) = await _quoted(
+        "what can they do about it",
+        "nlu_fallback",
+        0.35,
+        {"last_topic": "utter_contraindications"},
+    )
+    assert message["response"] == "utter_article_quote"
+    assert message["section"] == "Contraindications"
+
+
+async def test_a_vague_follow_up_prefers_the_closest_passage_of_the_section() -> None:
+    (message,) = await _quoted(
+        "and what about the relative ones",
+        "nlu_fallback",
+        0.35,
+        {"last_topic": "utter_contraindications"},
+    )
+    assert message["section"] == "Contraindications"
+    assert "relative contraindication" in message["quote"]
+
+
+@pytest.mark.parametrize(
+    "text,intent",
+    [
+        ("can you write me a poem about them", "nlu_fallback"),  # words the article never uses
+        ("what can they do about it", "ask_costs"),  # a confident intent keeps its answer
+    ],
+)
+async def test_what_is_not_a_vague_follow_up_keeps_its_answer(text: str, intent: str) -> None:
+    messages = await _quoted(
+        text,
+        intent,
+        0.9 if intent != "nlu_fallback" else 0.35,
+        {"last_topic": "utter_contraindications"},
+    )
+    assert all(m["response"] != "utter_article_quote" for m in messages)
+
+
+async def test_without_context_a_vague_question_is_not_quoted() -> None:
+    messages = await _quoted("what can they do about it", "nlu_fallback", 0.35, {})
+    assert [m["response"] for m in messages] != ["utter_article_quote"]
+
+
+async def test_not_covered_keeps_the_subject_of_the_conversation() -> None:
+    _, slots = await answer(
+        "does the insurance pay for it", "ask_uncovered", slots={"last_topic": "utter_side_effects"}
+    )
+    assert "last_topic" not in slots
+
+
+async def test_the_thyroid_one_after_another_tumour_is_the_thyroid_tumour() -> None:
+    responses, slots = await answer(
+        "and the thyroid one, do people stabilise",
+        "ask_tumour",
+        slots={"last_tumour": "pheochromocytoma"},
+    )
+    assert responses == ["utter_tumour_medullary_thyroid_cancer"]
+    assert slots["last_tumour"] == "medullary_thyroid_cancer"

@@ -6,6 +6,7 @@ import csv
 import json
 import os
 import subprocess
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Dict
@@ -128,3 +129,18 @@ def test_erase_removes_the_request_and_the_conversation(env: Dict[str, str]) -> 
     with engine.connect() as connection:
         left = connection.execute(text("SELECT sender_id FROM events")).scalars().all()
     assert left == ["bob"]
+
+
+def test_the_staff_commands_do_not_import_the_web_app(env: Dict[str, str]) -> None:
+    """The CLI and the console share services in ``bot/`` (accounts, erasure, requests)."""
+    code = (
+        "import sys; from bot import cli;"
+        "cli.main(['staff', 'add', 'coord@example.org']);"
+        "cli.main(['requests', 'list']); cli.main(['erase', 'nobody']);"
+        "print([m for m in sys.modules if m.startswith('bot.web')])"
+    )
+    env = {**env, "STAFF_PASSWORD": "a long enough secret"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip().splitlines()[-1] == "[]"

@@ -128,7 +128,7 @@ def rasa_with_failing_actions(live_stack: LiveStack, tmp_path_factory) -> Iterat
         "RASA_PORT": str(rasa_port),
         "ACTION_PORT": str(echo.server_address[1]),
         "TRACKER_DATABASE_URL": f"sqlite:///{workdir / 'tracker.db'}",
-        "MIBG_VAR_DIR": str(workdir),
+        "VAR_DIR": str(workdir),
     }
     stack = LiveStack(f"http://127.0.0.1:{rasa_port}", "", "", env, workdir)
     stack.processes = [start_process(commands.serve("rasa"), env, workdir / "rasa.log")]
@@ -146,7 +146,7 @@ def introduce(stack: LiveStack, sender: str) -> None:
     for message in (
         f"my name is {SENTINEL_NAME}, {SENTINEL_EMAIL}, {SENTINEL_PHONE}",
         # The form's validation runs on the action server (questions are answered in-process,
-        # bot/local_actions.py), so this is the call that fails.
+        # bot/rasa_patches/local_actions.py), so this is the call that fails.
         "/request_treatment",
     ):
         status, _ = stack.post("/webhooks/rest/webhook", {"sender": sender, "message": message})
@@ -160,8 +160,8 @@ def test_an_action_server_500_and_then_no_action_server_leave_nothing_personal(
     log = stack.logs / "rasa.log"
     introduce(stack, "privacy-500")
     logged = log.read_text(errors="ignore")
-    # The 500: the Rasa server answers for the action (bot/action_client.py), naming no more
-    # than the action and the status.
+    # The 500: the Rasa server answers for the action (bot/rasa_patches/action_client.py),
+    # naming no more than the action and the status.
     assert "could not run validate_treatment_request_form (HTTP 500)" in logged
     echo.shutdown()
     echo.server_close()

@@ -15,7 +15,7 @@ from rasa.nlu.utils.spacy_utils import SpacyModel
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.content.framing import is_personal
+from bot.content.framing_phrases import is_personal
 from bot.nlu.framing import PersonalFraming
 from bot.nlu.out_of_domain import DomainVocabulary, OtherHealthOutOfScope
 from bot.nlu.questions import QuestionSplitter, clauses, sentences

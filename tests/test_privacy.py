@@ -18,11 +18,13 @@ from actions.privacy_requests import (
     ActionShowMyData,
 )
 from actions.treatment_request_form import ValidateTreatmentRequestForm
+from bot import rasa_patches
 from bot.db import migrate
 from bot.db.engine import get_engine, session_factory
 from bot.db.requests import RequestDetails, save_request
 from bot.db.staff_models import AuditEntry, ConversationReview, ConversationSummary
 from bot.privacy import erasure, tracker_hook
+from bot.settings import Settings
 from tests.form_helpers import run, slot_values, tracker
 
 NAME, EMAIL = "Anna Kowalska", "anna.kowalska@example.com"
@@ -279,11 +281,8 @@ async def test_an_erased_turn_is_not_written_back_and_the_cache_forgets_it(urls)
     from rasa.core.processor import MessageProcessor
     from rasa.shared.core.events import SlotSet
 
-    from bot import tracker_cache
-
     _, tracker_url = urls
-    tracker_cache.install()
-    tracker_hook.install()
+    rasa_patches.apply(Settings(), only=["tracker-cache", "erasure-hook"])
     try:
         store = rasa_store(tracker_url)
         await converse(store, "rest:anna", "hello", "my name is Anna Kowalska")
@@ -301,7 +300,7 @@ async def test_an_erased_turn_is_not_written_back_and_the_cache_forgets_it(urls)
         assert count_events(tracker_url, "rest:bob") > 0
 
         # Without the hook Rasa writes the whole conversation back:
-        tracker_hook.uninstall()
+        rasa_patches.undo("erasure-hook")
         await converse(store, "rest:carl", "my name is Carl")
         held = await store.retrieve("rest:carl")
         erasure.erase_person("rest:carl", None, tracker_url)
@@ -309,5 +308,5 @@ async def test_an_erased_turn_is_not_written_back_and_the_cache_forgets_it(urls)
         await MessageProcessor.save_tracker(Processor(), held)
         assert count_events(tracker_url, "rest:carl") > 0
     finally:
-        tracker_hook.uninstall()
-        tracker_cache.uninstall()
+        rasa_patches.undo("erasure-hook")
+        rasa_patches.undo("tracker-cache")

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select, text, update
 
-from bot import cli
+from bot import audit, cli
 from bot.db.engine import get_engine, session_factory
 from bot.db.models import RequestStatus, TreatmentRequest
 from bot.db.staff_models import AuditEntry, ConversationReview, ConversationSummary
@@ -52,7 +52,7 @@ def audit_rows(database: str) -> list:
     with session_factory(database)() as session:
         return list(
             session.execute(
-                select(AuditEntry).where(AuditEntry.action == retention.RETENTION_RUN)
+                select(AuditEntry).where(AuditEntry.action == audit.RETENTION_RUN)
             ).scalars()
         )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from bot import settings
+from bot import domain, settings
 from bot.content.tumours import ENGLISH_SYNONYMS
 from bot.i18n import locales
 from tests.support import sample_data
@@ -17,7 +17,7 @@ def conversations() -> list:
 
 
 def test_every_bot_message_is_a_domain_response_in_the_conversations_language() -> None:
-    english = locales.english_responses()
+    english = domain.load()["responses"]
     languages = set()
     for conversation in conversations():
         language = conversation.language

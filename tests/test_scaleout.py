@@ -1,42 +1,20 @@
 """Several Rasa servers behind nginx (bot/serving.py, docs/deploy.md), without starting them:
-retried messages, the nginx config, the tracker tables created once."""
+client message ids, the nginx config, the tracker tables created once (retried messages:
+tests/rasa_patches/test_retry_replay.py)."""
 
 from __future__ import annotations
 
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Any, List
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
-from rasa.core.processor import MessageProcessor
-from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
-from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot import serving
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-
-
-def conversation() -> List[Any]:
-    return [
-        UserUttered("hi", message_id="m1"),
-        ActionExecuted("utter_greet"),
-        BotUttered("Hello!"),
-        BotUttered("How can I help?", {"buttons": [{"title": "Yes", "payload": "/affirm"}]}),
-        ActionExecuted("action_listen"),
-        UserUttered("bye", message_id="m2"),
-        BotUttered("Goodbye"),
-    ]
-
-
-def test_replies_to_a_message_are_the_bot_messages_up_to_the_next_user_message() -> None:
-    events = conversation()
-    assert [e.text for e in serving.replies_to(events, "m1")] == ["Hello!", "How can I help?"]
-    assert [e.text for e in serving.replies_to(events, "m2")] == ["Goodbye"]
-    assert serving.replies_to(events, "m3") is None
 
 
 @pytest.mark.parametrize(
@@ -52,56 +30,6 @@ def test_replies_to_a_message_are_the_bot_messages_up_to_the_next_user_message()
 )
 def test_client_message_ids(value: Any, ok: bool) -> None:
     assert serving.is_client_message_id(value) is ok
-
-
-class Store:
-    def __init__(self, events: List[Any]) -> None:
-        self.events = events
-
-    async def retrieve(self, sender_id: str) -> DialogueStateTracker:
-        return DialogueStateTracker.from_events(sender_id, self.events)
-
-
-class Processor:
-    def __init__(self, events: List[Any]) -> None:
-        self.tracker_store = Store(events)
-
-
-@pytest.fixture()
-def replaying(monkeypatch: pytest.MonkeyPatch) -> List[str]:
-    """``replay_retries`` around a stand-in for Rasa's handling; lists the messages handled."""
-    handled: List[str] = []
-
-    async def handle(self: Any, message: UserMessage) -> Any:
-        handled.append(message.text)
-        await message.output_channel.send_response(message.sender_id, {"text": "new answer"})
-        return message.output_channel.messages
-
-    monkeypatch.setattr(MessageProcessor, "handle_message", handle)
-    monkeypatch.setattr(MessageProcessor, "_mibg_replays_retries", False, raising=False)
-    serving.replay_retries()
-    return handled
-
-
-def message(text: str, client_id: Any) -> UserMessage:
-    msg = UserMessage(text, CollectingOutputChannel(), "rest:s1", message_id=client_id)
-    msg.client_message_id = client_id
-    return msg
-
-
-async def test_a_retried_message_gets_its_stored_replies_and_is_not_handled(replaying) -> None:
-    reply = await MessageProcessor.handle_message(Processor(conversation()), message("hi", "m1"))
-    assert [m["text"] for m in reply] == ["Hello!", "How can I help?"]
-    assert reply[1]["buttons"] == [{"title": "Yes", "payload": "/affirm"}]
-    assert replaying == []
-
-
-async def test_a_message_that_was_not_stored_is_handled(replaying) -> None:
-    reply = await MessageProcessor.handle_message(Processor(conversation()), message("hi", "m9"))
-    assert [m["text"] for m in reply] == ["new answer"]
-    unmarked = UserMessage("hi", CollectingOutputChannel(), "rest:s1", message_id="m1")
-    await MessageProcessor.handle_message(Processor(conversation()), unmarked)
-    assert replaying == ["hi", "hi"]  # without the channel's mark, ids are not looked up
 
 
 def test_nginx_config_balances_rest_and_keeps_socketio_sticky(tmp_path: Path) -> None:
@@ -160,20 +88,11 @@ def test_serve_rasa_creates_the_tracker_table_before_rasa_starts_its_workers(
 
     import rasa.__main__
 
-    from bot import cli, settings, speedups
-    from bot.i18n import hint
-    from bot.privacy import tracker_hook
+    from bot import cli, rasa_patches, settings
 
     monkeypatch.setattr(os, "environ", {**os.environ, "TRACKER_DATABASE_URL": postgres_url})
     monkeypatch.setattr(settings, "VAR_DIR", tmp_path)
-    for module, name in [
-        (speedups, "prepare"),
-        (serving, "guard_entities"),
-        (serving, "replay_retries"),
-        (tracker_hook, "install"),
-        (hint, "install"),
-    ]:
-        monkeypatch.setattr(module, name, lambda *args: None)
+    monkeypatch.setattr(rasa_patches, "apply", lambda *args, **kwargs: [])
     seen = []
     engine = sa.create_engine(postgres_url)
     monkeypatch.setattr(

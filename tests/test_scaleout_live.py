@@ -141,7 +141,7 @@ def cluster() -> Iterator[Cluster]:
         PYTHONPATH=str(ROOT),
         DATABASE_URL=url,
         TRACKER_DATABASE_URL=url,
-        MIBG_VAR_DIR=str(workdir),  # one action-server token for both machines' servers
+        VAR_DIR=str(workdir),  # one action-server token for both machines' servers
         CORS_ORIGINS=ORIGIN,
         LOCK_STORE_URL=REDIS_URL,
         LOCK_STORE_PREFIX=prefix,

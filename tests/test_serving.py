@@ -68,35 +68,3 @@ def test_redis_lock_store_is_added(monkeypatch, tmp_path: Path) -> None:
 def test_bad_lock_store_settings(url: str, prefix: str) -> None:
     with pytest.raises(serving.ServingError):
         serving.redis_lock_store(url, prefix)
-
-
-# ---------------------------------------------------------------- typed input at the NLU boundary
-
-
-def regex_entities(text: str) -> list:
-    """The entities Rasa's RegexMessageHandler makes of a typed ``/intent{...}`` payload."""
-    from rasa.shared.core.domain import Domain
-    from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
-    from rasa.shared.nlu.training_data.message import Message
-
-    domain = Domain.load(str(ROOT / "domain.yml"))
-    parsed = YAMLStoryReader.unpack_regex_message(Message(data={"text": text}), domain)
-    return parsed.get("entities") or []
-
-
-@pytest.mark.parametrize(
-    "payload,kept",
-    [
-        ('/inform{"tumour": {"a": 1}}', []),
-        ('/inform{"tumour": [1, 2, 3]}', []),
-        ('/change_field{"form_field": 5}', []),
-        ('/ask_tumour{"tumour": {"a":1}}', []),
-        ('/ask_tumour{"tumour": "x' + "y" * 300 + '"}', []),
-        ('/ask_tumour{"tumour": "pheochromocytoma"}', ["pheochromocytoma"]),
-        ('/inform{"tumour": ["carcinoid", 7]}', ["carcinoid"]),
-    ],
-)
-def test_entities_that_are_not_short_strings_are_dropped(payload: str, kept: list) -> None:
-    entities = regex_entities(payload)
-    assert entities, "Rasa made no entities of the payload"
-    assert [e["value"] for e in serving.safe_entities(entities)] == kept

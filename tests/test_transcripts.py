@@ -10,8 +10,9 @@ from sqlalchemy import text
 
 from bot.db.engine import get_engine, session_factory
 from bot.db.staff_models import ConversationSummary
-from bot.privacy import tracker_hook, transcripts
+from bot.privacy import transcripts
 from tests import test_privacy
+from tests.rasa_patches.helpers import patched
 from tests.test_privacy import rasa_store
 
 urls = test_privacy.urls  # the fixture: migrated SQLite and PostgreSQL databases
@@ -116,13 +117,8 @@ class Processor:
 
 @pytest.fixture()
 def hooks():
-    from bot import tracker_cache
-
-    tracker_cache.install()
-    tracker_hook.install()
-    yield
-    tracker_hook.uninstall()
-    tracker_cache.uninstall()
+    with patched("tracker-cache", "erasure-hook"):
+        yield
 
 
 async def save_turns(store, sender: str, *turns) -> None:

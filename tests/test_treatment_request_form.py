@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any, Dict
 
 import pytest
+from rasa_sdk.executor import CollectingDispatcher
 
 from actions.treatment_request_form import ValidateTreatmentRequestForm
-from tests.form_helpers import FILLED, entity, run, slot_values, tracker
+from tests.form_helpers import DOMAIN, FILLED, entity, run, slot_values, tracker
 
 FORM = ValidateTreatmentRequestForm()
 
@@ -365,3 +366,26 @@ async def test_an_unexpected_error_gets_a_polite_answer_and_the_same_question() 
     events = await FORM.run(dispatcher, broken, {})
     assert [m.get("response") for m in dispatcher.messages] == ["utter_form_error"]
     assert slot_values(list(events)) == {"requested_slot": None}
+
+
+# ------------------------------------------------------- the form's slots come from the domain
+def test_every_field_of_the_form_after_consent_has_a_reader() -> None:
+    from actions.treatment_request_form import CONSENT_SLOT, FIELD_READERS
+
+    slots = FORM.domain_slots(DOMAIN)
+    assert slots == DOMAIN["forms"]["treatment_request_form"]["required_slots"]
+    assert slots[0] == CONSENT_SLOT
+    assert set(FIELD_READERS) == set(slots) - {CONSENT_SLOT}
+
+
+async def test_the_order_asked_is_the_domains() -> None:
+    """A domain whose form asks no phone number goes from the email to the country."""
+    required = DOMAIN["forms"]["treatment_request_form"]["required_slots"]
+    form = {"required_slots": [name for name in required if name != "phone"]}
+    without_phone = {**DOMAIN, "forms": {"treatment_request_form": form}}
+    tr = tracker("anna@example.com", "inform", slots=filled_until("email"), requested_slot="email")
+    dispatcher = CollectingDispatcher()
+    events = await FORM.run(dispatcher, tr, without_phone)
+    assert slot_values(list(events))["requested_slot"] == "country"
+    events, _ = await run(FORM, tr)  # domain.yml's form asks for the phone next
+    assert slot_values(events)["requested_slot"] == "phone"

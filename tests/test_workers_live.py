@@ -1,8 +1,8 @@
 """Several Rasa workers sharing a Redis lock store keep every conversation whole.
 
 Each REST call below opens a new connection, so consecutive messages of one conversation land
-on either worker; a worker that answered from an out-of-date conversation (bot/tracker_cache.py)
-or without the shared lock would take a wrong turn in the form.
+on either worker; a worker that answered from an out-of-date conversation
+(bot/rasa_patches/tracker_cache.py) or without the shared lock would take a wrong turn in the form.
 """
 
 from __future__ import annotations

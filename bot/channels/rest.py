@@ -11,7 +11,7 @@ first of them carries the one "please wait" message, the rest an empty list.
 A client may add ``"message_id"`` (1-64 letters, digits, ``_`` or ``-``, unique within its
 conversation) and send the same message again with it when it got no answer (a server died, a
 connection broke): a message already stored is not handled twice, its stored replies are sent
-again (``bot.serving.replay_retries``, docs/deploy.md).
+again (``retry-replay``, bot/rasa_patches/retry_replay.py, docs/deploy.md).
 
 The conversation id is ``rest:<sender>``: a REST client chooses its own id, and without the prefix
 it could pick a Telegram chat id or Messenger user id and write into that patient's conversation.
@@ -92,7 +92,7 @@ class SafeRestInput(RestInput):
                 metadata=channel_metadata(body.get("metadata")),
                 message_id=message_id,
             )
-            user_message.client_message_id = message_id  # bot.serving.replay_retries
+            user_message.client_message_id = message_id  # the patch retry-replay
 
             async def handle() -> None:
                 try:

@@ -25,8 +25,9 @@ from typing import Callable, Dict, List, Optional
 
 import yaml
 
+from bot import domain
 from bot.content.article import article_text, numbers_in
-from bot.i18n import detect, locales
+from bot.i18n import detect
 from bot.i18n.nlg import localised_responses
 from bot.settings import ROOT, policy_figures
 
@@ -45,7 +46,7 @@ Chat = Callable[[str, str], List[dict]]
 def response_probes() -> Dict[str, List[str]]:
     """Response name -> the first characters of its text in each language, to recognise it."""
     probes: Dict[str, List[str]] = defaultdict(list)
-    for responses in localised_responses(locales.english_responses()).values():
+    for responses in localised_responses(domain.load()["responses"]).values():
         for name, variations in responses.items():
             if variations and variations[0].get("text"):
                 probes[name].append(" ".join(variations[0]["text"].split())[:PROBE_CHARS].lower())

@@ -20,7 +20,7 @@ import yaml
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion
 
-from bot.content.framing import RELATIVES
+from bot.content.framing_phrases import RELATIVES
 from bot.i18n import locales
 
 PASSAGES_PATH = Path(__file__).with_name("passages.yml")
@@ -114,6 +114,9 @@ QUERY_SYNONYMS: Dict[str, str] = {
     "diagnosis": "diagnostics",
     "diagnose": "diagnostics",
     "shrink": "reduces size",
+    "long": "duration",
+    "planned": "chosen individually regimen",
+    "plan": "chosen individually regimen",
     "smaller": "reduces size",
     "medicine": "medicines drugs",
     "medication": "medicines drugs",

@@ -159,11 +159,6 @@ FUZZY_WORDS: Dict[str, str] = {
 }
 
 
-def canonical_keys() -> List[str]:
-    """Every value the ``tumour`` entity can take."""
-    return list(TUMOURS) + list(GROUPS)
-
-
 def title(key: str) -> str:
     """The English title the form stores for a tumour or group key (others stay as they are)."""
     return TUMOURS.get(key) or GROUP_TITLES.get(key) or key

@@ -17,22 +17,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from bot.db.models import TreatmentRequest
+from bot.domain import treatment_request_form
 
 #: No 0/O, 1/I/L: a reference read out over the phone must not be ambiguous.
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 REFERENCE_PREFIX = "MIBG-"
 REFERENCE_LENGTH = 6
+#: The request's columns in the export: the patient's answers are the form's text slots
+#: (``domain.yml``), in the order the form asks them.
 EXPORT_FIELDS = [
     "reference",
     "created_at",
     "status",
-    "full_name",
-    "email",
-    "phone",
-    "country",
-    "diagnosis",
-    "destination",
-    "message",
+    *treatment_request_form().answers,
     "channel",
     "sender_id",
     "consent_at",

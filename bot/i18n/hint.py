@@ -3,7 +3,8 @@
 Rasa starts a session (``action_session_start``: the disclaimer) before it parses the message
 that started it, so the ``language`` slot is still empty when the first text is chosen. Each
 channel may say which language it expects (``metadata.language``: the web page's
-``<html lang>``, Telegram's ``language_code``). :func:`install` adds what the message itself
+``<html lang>``, Telegram's ``language_code``). :func:`annotate` (called for every message by
+the patch ``language-hint``, bot/rasa_patches/language_hint.py) adds what the message itself
 says (``metadata.language_detected``), told as the NLU tells it (bot/i18n/detect.py, with the
 served model's classifier), before the session starts; the NLG (bot/i18n/nlg.py) and the
 session start prefer it to the channel's.
@@ -11,7 +12,6 @@ session start prefer it to the channel's.
 
 from __future__ import annotations
 
-import functools
 from typing import Any, Dict, Mapping, Optional
 
 from bot.i18n import detect, locales
@@ -56,20 +56,3 @@ def annotate(message: Any) -> None:
     metadata = message.metadata if isinstance(message.metadata, dict) else {}
     metadata[DETECTED_KEY] = code
     message.metadata = metadata
-
-
-def install() -> None:
-    """Annotate every message Rasa handles, whatever the channel (idempotent)."""
-    from rasa.core.processor import MessageProcessor
-
-    if getattr(MessageProcessor, "_mibg_language_hint", False):
-        return
-    handle_message = MessageProcessor.handle_message
-
-    @functools.wraps(handle_message)
-    async def annotated(self: Any, message: Any) -> Any:
-        annotate(message)
-        return await handle_message(self, message)
-
-    MessageProcessor.handle_message = annotated
-    MessageProcessor._mibg_language_hint = True

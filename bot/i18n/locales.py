@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from pathlib import Path
 from typing import Any, Dict, Iterable, List, Mapping, Tuple
 
 import yaml
@@ -59,14 +58,6 @@ def _load(language: str, name: str) -> Any:
     if not path.is_file():
         return {}
     return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-
-
-@cache
-def english_responses() -> Dict[str, List[Dict[str, Any]]]:
-    """The responses of ``domain.yml``, the source every translation is laid over (shared:
-    not to be changed by callers)."""
-    domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
-    return dict(domain.get("responses") or {})
 
 
 def responses(language: str) -> Dict[str, List[Dict[str, Any]]]:
@@ -139,8 +130,3 @@ def alternation(phrases: Iterable[str], stems: bool = False) -> str:
         re.escape(p).replace("\\ ", r"\s+") + ending
         for p in sorted(set(phrases), key=len, reverse=True)
     )
-
-
-def locale_path(language: str) -> Path:
-    """The directory of ``language``'s files."""
-    return LOCALES_DIR / language

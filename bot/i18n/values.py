@@ -12,6 +12,7 @@ from typing import Dict, Optional
 
 from babel import Locale
 
+from bot import domain
 from bot.content import countries
 from bot.i18n import locales
 
@@ -37,7 +38,7 @@ def _country_codes() -> Dict[str, str]:
 @cache
 def _button_titles(language: str) -> Dict[str, str]:
     """English button title -> the same button's title in ``language``."""
-    english = locales.english_responses()
+    english = domain.load()["responses"]
     local = locales.responses(language)
     titles: Dict[str, str] = {}
     for name in VALUE_BUTTONS:

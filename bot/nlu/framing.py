@@ -15,7 +15,7 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.content.framing import is_personal
+from bot.content.framing_phrases import is_personal
 from bot.nlu.rule_component import RuleComponent
 
 FRAMING_KEY = "framing"

@@ -34,7 +34,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.content.article import article_text
-from bot.content.framing import is_personal
+from bot.content.framing_phrases import is_personal
 from bot.content.other_health import DOMAIN_ANCHORS, about_other_health
 from bot.content.passages import STOP_WORDS
 from bot.nlu.rule_component import RuleComponent, StoredComponent

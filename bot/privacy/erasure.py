@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional, Tuple
 
 from sqlalchemy import delete, func, inspect, select, update
@@ -24,17 +23,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import settings
 from bot.db import tracker_events
 from bot.db.engine import get_engine, session_factory
-from bot.db.models import RequestStatus, TreatmentRequest
+from bot.db.models import RequestStatus, TreatmentRequest, utc_now
 from bot.db.requests import erase_sender
+from bot.domain import treatment_request_form
 
 #: Held while the console folds events into summaries and while a summary is forgotten.
 SUMMARY_LOCK = threading.Lock()
-#: The request fields that hold personal data (emptied when consent is withdrawn).
-PERSONAL_FIELDS = ("full_name", "email", "phone", "country", "diagnosis", "destination", "message")
-#: Audit actions (table ``audit_log``, read by the console's audit page).
-ERASE_PERSON = "erase_person"
-WITHDRAW_CONSENT = "withdraw_consent"
-PATIENT = "patient"
+#: The request fields that hold personal data (emptied when consent is withdrawn): every
+#: answer the form took (its text slots, ``domain.yml``).
+PERSONAL_FIELDS = treatment_request_form().answers
 #: Requests a withdrawal applies to: those a coordinator may still act on.
 PENDING = (RequestStatus.new, RequestStatus.contacted)
 
@@ -52,13 +49,6 @@ def delete_events(connection: Connection, sender_id: str) -> int:
     table = tracker_events.events
     result = connection.execute(delete(table).where(table.c.sender_id == sender_id))
     return result.rowcount or 0
-
-
-def erase_conversation(sender_id: str, tracker_url: Optional[str] = None) -> int:
-    """Delete the tracker-store events of ``sender_id``; 0 if the store has no table yet."""
-    engine = get_engine(tracker_url or settings.load().tracker_database_url)
-    with engine.begin() as connection:
-        return delete_events(connection, sender_id)
 
 
 def erase_person(
@@ -183,25 +173,3 @@ def count_requests(sender_id: str, database_url: Optional[str] = None) -> Dict[s
     counts = {getattr(status, "value", status): number for status, number in rows}
     pending = sum(counts.get(s.value, 0) for s in PENDING)
     return {"all": sum(counts.values()), "pending": pending}
-
-
-def audit(
-    actor: str,
-    action: str,
-    target: Optional[str],
-    detail: Optional[Dict[str, Any]] = None,
-    database_url: Optional[str] = None,
-) -> bool:
-    """Write one audit entry (no personal data: a sender id, counts); False without the table."""
-    from bot.db.staff_models import AuditEntry
-
-    sessions = session_factory(database_url)
-    if not inspect(sessions.kw["bind"]).has_table(AuditEntry.__tablename__):
-        return False
-    with sessions.begin() as session:
-        session.add(AuditEntry.of(actor, action, target, detail))
-    return True
-
-
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)

@@ -26,13 +26,12 @@ from typing import List, Optional, Sequence, Set
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.engine import Connection
 
-from bot import settings
+from bot import audit, settings
 from bot.db import tracker_events
 from bot.db.engine import get_engine, session_factory
 from bot.db.models import RequestStatus, TreatmentRequest
 from bot.privacy.erasure import (
     PERSONAL_FIELDS,
-    audit,
     delete_events,
     empty_personal_fields,
     forget_staff_data,
@@ -40,8 +39,6 @@ from bot.privacy.erasure import (
 
 logger = logging.getLogger(__name__)
 
-ACTOR = "retention"
-RETENTION_RUN = "retention_run"
 #: What the retention of a closed request empties: every personal field but the country.
 RETENTION_FIELDS = tuple(name for name in PERSONAL_FIELDS if name != "country")
 #: The first scheduled run waits this long after start (a restart loop must not hammer the
@@ -177,7 +174,7 @@ def run(
         request_days=config.request_retention_days_after_close,
         transcript_days=config.transcript_retention_days,
     )
-    audit(ACTOR, RETENTION_RUN, None, detail, database_url)
+    audit.record_if_ready(audit.RETENTION, audit.RETENTION_RUN, None, detail, database_url)
     logger.info(result.describe())
     return result
 

@@ -6,11 +6,13 @@ the tracker at the end of the turn (``MessageProcessor.save_tracker``, after the
 returned). The SQL store then finds nothing stored for the sender and would write the whole
 in-memory conversation back, the erased events included.
 
-So the action sets the slot ``ERASED_SLOT``, and :func:`install` makes ``save_tracker`` of a
-tracker with that slot delete the sender's rows instead of writing any (with the store's own
-engine, in the same place Rasa would have written them), and drop the sender from the tracker
-cache (``bot.tracker_cache``). Nothing of the turn is stored; the patient's next message starts
-a new conversation. The reply of the turn is still sent: channels send it after the save.
+So the action sets the slot ``ERASED_SLOT``, and :func:`before_save` (called by the patch
+``erasure-hook``, bot/rasa_patches/erasure_hook.py, in ``MessageProcessor.save_tracker``) makes
+the save of a tracker with that slot delete the sender's rows instead of writing any (with the
+store's own engine, in the same place Rasa would have written them), and drop the sender from
+the tracker cache (bot/rasa_patches/tracker_cache.py). Nothing of the turn is stored; the
+patient's next message starts a new conversation. The reply of the turn is still sent: channels
+send it after the save.
 
 The same hook makes transcripts minimal: a turn that stores a request or cancels the form has
 the form's personal answers replaced by placeholders first (``bot.privacy.transcripts``), in
@@ -61,34 +63,15 @@ def forget_stored(store: Any, sender_id: str) -> int:
     return 0
 
 
-def install() -> None:
-    """Patch ``MessageProcessor.save_tracker`` (idempotent)."""
-    from rasa.core.processor import MessageProcessor
-
-    if getattr(MessageProcessor, "_mibg_erasure_hook", False):
-        return
-    original = MessageProcessor.save_tracker
-
-    async def save_tracker(self: Any, tracker: Any) -> None:
-        if tracker.get_slot(ERASED_SLOT):
-            forget_stored(self.tracker_store, tracker.sender_id)
-            logger.info("conversation erased at the patient's request")
-            return
-        if transcripts.closes_form(tracker.events):  # stored or cancelled: no second copy
-            try:
-                transcripts.minimise(self.tracker_store, tracker)
-            except Exception as error:  # noqa: BLE001 - the turn must still be saved
-                logger.warning("transcript not minimised: %s", type(error).__name__)
-        await original(self, tracker)
-
-    MessageProcessor._mibg_original_save_tracker = original
-    MessageProcessor.save_tracker = save_tracker
-    MessageProcessor._mibg_erasure_hook = True
-
-
-def uninstall() -> None:
-    from rasa.core.processor import MessageProcessor
-
-    if getattr(MessageProcessor, "_mibg_erasure_hook", False):
-        MessageProcessor.save_tracker = MessageProcessor._mibg_original_save_tracker
-        MessageProcessor._mibg_erasure_hook = False
+def before_save(store: Any, tracker: Any) -> bool:
+    """What happens to a turn before Rasa saves it to ``store``; False: save nothing."""
+    if tracker.get_slot(ERASED_SLOT):
+        forget_stored(store, tracker.sender_id)
+        logger.info("conversation erased at the patient's request")
+        return False
+    if transcripts.closes_form(tracker.events):  # stored or cancelled: no second copy
+        try:
+            transcripts.minimise(store, tracker)
+        except Exception as error:  # noqa: BLE001 - the turn must still be saved
+            logger.warning("transcript not minimised: %s", type(error).__name__)
+    return True

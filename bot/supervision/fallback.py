@@ -15,7 +15,8 @@ instead (same format, so Rasa runs its normal path), which:
   form, which asks its question again;
 - leaves messages that are not for the form to the rules, as the validation itself does
   (a question, cancel, a privacy request, a handoff or an emergency): the rules answer questions
-  and emergencies in this process (bot/local_actions.py), so they keep working, at full speed.
+  and emergencies in this process (bot/rasa_patches/local_actions.py), so they keep working,
+  at full speed.
 """
 
 from __future__ import annotations
@@ -53,14 +54,14 @@ def _leaves_the_form(tracker: Dict[str, Any]) -> bool:
     """Would the validation reject this message, for the rules to handle it?"""
     from rasa_sdk import Tracker
 
-    from actions.treatment_request_form import CANCEL_INTENTS, PRIVACY_INTENTS, Turn
+    from actions.treatment_request_form import CANCEL_INTENTS, PRIVACY_INTENTS, FormMessage
 
-    turn = Turn.from_tracker(Tracker.from_dict(tracker))
+    message = FormMessage.from_tracker(Tracker.from_dict(tracker))
     return (
-        turn.intent in CANCEL_INTENTS
-        or turn.intent in PRIVACY_INTENTS
-        or turn.intent in NOT_FOR_THE_FORM
-        or turn.is_question
+        message.intent in CANCEL_INTENTS
+        or message.intent in PRIVACY_INTENTS
+        or message.intent in NOT_FOR_THE_FORM
+        or message.is_question
     )
 
 

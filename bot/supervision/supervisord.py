@@ -48,7 +48,7 @@ PROGRAMS: List[Program] = [
 START_RETRIES = 5
 #: Seconds a program has to stop after SIGTERM before it (and its process group) is killed.
 STOP_WAIT_S = 15
-#: A Unix socket's path may be 107 bytes long; a longer ``MIBG_VAR_DIR`` cannot hold it.
+#: A Unix socket's path may be 107 bytes long; a longer ``VAR_DIR`` cannot hold it.
 MAX_SOCKET_PATH = 100
 
 
@@ -184,7 +184,7 @@ def write_config(var_dir: Path) -> Path:
     if running(var_dir):
         raise RuntimeError(f"supervisord already runs for {var_dir}: `python -m bot ctl status`")
     if len(str(socket_path(var_dir))) > MAX_SOCKET_PATH:
-        raise ValueError(f"MIBG_VAR_DIR is too long for a control socket: {var_dir}")
+        raise ValueError(f"VAR_DIR is too long for a control socket: {var_dir}")
     text = config_text(var_dir, secrets.token_urlsafe(24))  # refuses a '%' before any mkdir
     _private_dir(runtime_dir(var_dir))
     _private_dir(log_dir(var_dir))

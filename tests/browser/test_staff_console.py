@@ -45,7 +45,7 @@ def console_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         PYTHONPATH=str(ROOT),
         DATABASE_URL=made.config.database_url,
         TRACKER_DATABASE_URL=made.config.tracker_url,
-        MIBG_VAR_DIR=str(workdir),
+        VAR_DIR=str(workdir),
         STAFF_SECRET_KEY="browser-test-" + "k" * 40,
         WEB_PORT=str(port),
     )

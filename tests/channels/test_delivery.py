@@ -379,8 +379,8 @@ def staff_client(tmp_path: Path, tracker_url: str) -> TestClient:
     """A logged-in staff console reading ``tracker_url``."""
     from bot.db import migrate
     from bot.db.engine import session_factory
+    from bot.staff_accounts import create_user
     from bot.web.staff import create_staff_app
-    from bot.web.staff.auth import create_user
     from bot.web.staff.config import StaffConfig
 
     database_url = f"sqlite:///{tmp_path / 'requests.db'}"

@@ -1,5 +1,5 @@
 """The REST channel passes a client's ``message_id`` on, so a retry can be recognised
-(``bot.serving.replay_retries``, docs/deploy.md)."""
+(``retry-replay``, bot/rasa_patches/retry_replay.py, docs/deploy.md)."""
 
 from __future__ import annotations
 

@@ -21,8 +21,8 @@ from starlette.testclient import TestClient
 from bot.db import migrate
 from bot.db.engine import get_engine, session_factory
 from bot.db.requests import save_request
+from bot.staff_accounts import create_user
 from bot.web.staff import create_staff_app
-from bot.web.staff.auth import create_user
 from bot.web.staff.config import StaffConfig
 from tests.support import sample_data
 from tests.support.sample_data import Turn

@@ -10,7 +10,7 @@ import pytest
 from bot import cli
 from bot.db import migrate
 from bot.db.engine import session_factory
-from bot.web.staff.auth import authenticate
+from bot.staff_accounts import authenticate
 from bot.web.staff.config import fallback_threshold, secret_key
 
 

@@ -9,15 +9,14 @@ lose it on exit, its open connections ended first (a server still connected woul
 from __future__ import annotations
 
 import contextlib
-import os
 import uuid
 from typing import Iterator
 
-ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+from bot import settings
 
 
 class Unreachable(RuntimeError):
-    """No PostgreSQL server answered at :data:`ADMIN_URL`."""
+    """No PostgreSQL server answered at ``TEST_POSTGRES_URL`` (``settings.load_bench()``)."""
 
 
 @contextlib.contextmanager
@@ -25,16 +24,17 @@ def throwaway_database(prefix: str = "mibg_test") -> Iterator[str]:
     """The URL of a new, empty database ``<prefix>_<random>``; dropped on exit."""
     import sqlalchemy
 
+    admin_url = settings.load_bench().test_postgres_url
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    admin = sqlalchemy.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT", future=True)
+    admin = sqlalchemy.create_engine(admin_url, isolation_level="AUTOCOMMIT", future=True)
     try:
         with admin.connect() as connection:
             connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
     except sqlalchemy.exc.OperationalError as error:
         admin.dispose()
-        raise Unreachable(f"PostgreSQL at {ADMIN_URL} is not reachable: {error}") from error
+        raise Unreachable(f"PostgreSQL at {admin_url} is not reachable: {error}") from error
     try:
-        yield ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+        yield admin_url.rsplit("/", 1)[0] + f"/{name}"
     finally:
         from bot.db.engine import get_engine
 

@@ -2,11 +2,11 @@
 
 Events are made with Rasa's own event classes and stored row by row exactly as
 ``SQLTrackerStore.save`` stores them (``bot.db.tracker_events``), much faster than running
-conversations through a Rasa agent. What the bot says are the responses of ``domain.yml`` in
-the conversation's language (``bot.i18n``), the answering action of a question is the product's
-(``actions.answers``), tumours and how they are written come from ``bot/content/tumours.py``
-and a request's notice version is the product's (``bot.settings``). The people, their details
-and what they type are invented.
+conversations through a Rasa agent. What the bot says are the responses of ``domain.yml``
+(``bot.domain``) in the conversation's language (``bot.i18n``); the answering action of a
+question is the product's (``actions.answers``); tumours and how they are written come from
+``bot/content/tumours.py``; a request's notice version is the product's (``bot.settings``).
+The people, their details and what they type are invented.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
 from actions.answers import ANSWERS, TUMOUR_RESPONSES
-from bot import settings
+from bot import domain, settings
 from bot.content.tumours import ENGLISH_SYNONYMS, TUMOURS
 from bot.db import tracker_events
 from bot.db.models import RequestStatus, TreatmentRequest
@@ -35,7 +35,6 @@ from bot.db.requests import (
     RequestDetails,
     new_reference,
 )
-from bot.i18n import locales
 from bot.settings import ROOT
 
 MODEL_META = {
@@ -51,7 +50,7 @@ def responses(language: str) -> Dict[str, List[Dict[str, Any]]]:
     """The bot's responses in ``language``, as ``bot.i18n.nlg.LocalisedNLG`` sends them."""
     from bot.i18n.nlg import localised_responses
 
-    return localised_responses(locales.english_responses())[language]
+    return localised_responses(domain.load()["responses"])[language]
 
 
 class _Slots(dict):

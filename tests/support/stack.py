@@ -161,7 +161,7 @@ def prepared_stack(
     name others (PostgreSQL), and ``extra_env`` (``RASA_WORKERS``, ``CORS_ORIGINS``...) last.
     Without ``web_port`` the stack has no web app (``web_url`` is empty)."""
     env = dict(os.environ)
-    # The action-server token is made by the servers in MIBG_VAR_DIR (var/action-server.token).
+    # The action-server token is made by the servers in VAR_DIR (var/action-server.token).
     env.pop("ACTION_SERVER_TOKEN", None)
     env.update(
         PYTHONPATH=str(ROOT),
@@ -169,7 +169,7 @@ def prepared_stack(
         ACTION_PORT=str(action_port),
         DATABASE_URL=database_url or f"sqlite:///{workdir / 'requests.db'}",
         TRACKER_DATABASE_URL=tracker_url or f"sqlite:///{workdir / 'tracker.db'}",
-        MIBG_VAR_DIR=str(workdir),
+        VAR_DIR=str(workdir),
         TF_CPP_MIN_LOG_LEVEL="3",
         RASA_TELEMETRY_ENABLED="false",
         # The action server's keep-alive, given to every server as `make run` gives it.

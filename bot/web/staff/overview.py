@@ -21,7 +21,7 @@ from bot.db.models import TreatmentRequest
 from bot.db.staff_models import ConversationSummary as Summary
 from bot.web.staff import languages
 from bot.web.staff.config import NOT_TOPICS
-from bot.web.staff.requests import as_utc
+from bot.web.staff.request_queries import as_utc
 
 PERIODS = (7, 30, 90)
 TOP = 10

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db import tracker_events
 from bot.db.staff_models import ConversationReview, ConversationSummary, SummarySyncState
-from bot.privacy.erasure import SUMMARY_LOCK, forget_summary
+from bot.privacy.erasure import SUMMARY_LOCK
 from bot.web.staff import languages
 from bot.web.staff.config import HANDOFF_INTENT
 from bot.web.staff.tracker import (
@@ -97,11 +97,6 @@ def refresh(
     if read > BATCH_SIZE:
         logger.info("conversation summaries: read %d events", read)
     return RefreshResult(read, rebuilt, removed, time.perf_counter() - started)
-
-
-def forget_sender(sessions: sessionmaker, tracker: Engine, sender_id: str) -> None:
-    """Drop one sender's summary after their events were erased (``bot.privacy.erasure``)."""
-    forget_summary(sessions, tracker, sender_id)
 
 
 def _load_state(sessions: sessionmaker, source: str) -> SummarySyncState:

@@ -26,21 +26,27 @@ from starlette.responses import (
     Response,
 )
 
+from bot import audit
 from bot.db.engine import get_engine, session_factory
 from bot.db.models import RequestStatus, TreatmentRequest, utc_now
 from bot.db.requests import as_dict, write_csv
 from bot.db.staff_models import ConversationReview, ConversationSummary, ReviewStatus
 from bot.privacy.erasure import erase_person
-from bot.web.staff import audit, charts, conversations, languages, overview, summaries
-from bot.web.staff import requests as staff_requests
+from bot.staff_accounts import authenticate, end_sessions
+from bot.web.staff import (
+    charts,
+    conversations,
+    languages,
+    overview,
+    request_queries,
+    summaries,
+)
 from bot.web.staff.auth import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
     LoginThrottle,
     SessionSigner,
     StaffIdentity,
-    authenticate,
-    end_sessions,
     tokens_match,
 )
 from bot.web.staff.config import StaffConfig
@@ -97,7 +103,7 @@ class StaffConsole:
     # ------------------------------------------------------------------ plumbing
 
     def _local(self, value: datetime) -> datetime:
-        return staff_requests.as_utc(value).astimezone(self.config.tz)
+        return request_queries.as_utc(value).astimezone(self.config.tz)
 
     def _format_when(self, value: datetime | None) -> str:
         return "–" if value is None else self._local(value).strftime("%d %b %Y, %H:%M")
@@ -292,7 +298,7 @@ class StaffConsole:
             ),
             "topic_chart": charts.bar_list(figures.top_topics, "Top topics"),
             "threshold": self.config.fallback_threshold,
-            "request_status": await run_in_threadpool(staff_requests.status_counts, self.sessions),
+            "request_status": await run_in_threadpool(request_queries.status_counts, self.sessions),
         }
         return self.render(request, "overview.html", context, staff=staff)
 
@@ -342,7 +348,7 @@ class StaffConsole:
         if found is None:
             return self.not_found(request, staff, "conversation")
         review = await run_in_threadpool(conversations.review_of, self.sessions, sender_id)
-        linked = await run_in_threadpool(staff_requests.of_sender, self.sessions, sender_id)
+        linked = await run_in_threadpool(request_queries.of_sender, self.sessions, sender_id)
         context = {
             "t": found,
             "review": review,
@@ -446,16 +452,16 @@ class StaffConsole:
     async def request_list(self, request: Request, staff: StaffIdentity) -> Response:
         filters = RequestFilters.from_query(request.query_params)
         page = await run_in_threadpool(
-            staff_requests.list_page, self.sessions, filters, self.config.tz, self.config.page_size
+            request_queries.list_page, self.sessions, filters, self.config.tz, self.config.page_size
         )
-        counts = await run_in_threadpool(staff_requests.status_counts, self.sessions)
+        counts = await run_in_threadpool(request_queries.status_counts, self.sessions)
         context = {"page": page, "filters": filters, "counts": counts, "statuses": RequestStatus}
         return self.render(request, "requests.html", context, staff=staff)
 
     async def request_list_json(self, request: Request, staff: StaffIdentity) -> Response:
         filters = RequestFilters.from_query(request.query_params)
         page = await run_in_threadpool(
-            staff_requests.list_page, self.sessions, filters, self.config.tz, self.config.page_size
+            request_queries.list_page, self.sessions, filters, self.config.tz, self.config.page_size
         )
         return JSONResponse(
             {
@@ -468,7 +474,7 @@ class StaffConsole:
 
     async def request_page(self, request: Request, staff: StaffIdentity) -> Response:
         reference = request.path_params["reference"]
-        record = await run_in_threadpool(staff_requests.by_reference, self.sessions, reference)
+        record = await run_in_threadpool(request_queries.by_reference, self.sessions, reference)
         if record is None:
             return self.not_found(request, staff, "request")
         await run_in_threadpool(
@@ -524,7 +530,7 @@ class StaffConsole:
         filters = RequestFilters.from_query(request.query_params)
 
         def work() -> str:
-            records = staff_requests.matching(self.sessions, filters, self.config.tz)
+            records = request_queries.matching(self.sessions, filters, self.config.tz)
             buffer = io.StringIO()
             # A byte-order mark: Excel then reads names such as "Müller" as UTF-8.
             buffer.write("\ufeff")

@@ -1,4 +1,4 @@
-"""The tracker-store session cache (bot/tracker_cache.py) never serves a stale conversation.
+"""The tracker-store session cache (``tracker-cache``) never serves a stale conversation.
 
 Two stores on one database stand in for two workers or servers; a raw DELETE stands in for
 an erasure. Rows written through the cache must be the rows Rasa writes itself.
@@ -23,7 +23,10 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot import tracker_cache
+from bot import rasa_patches
+from bot.rasa_patches import tracker_cache
+from bot.settings import Settings
+from tests.rasa_patches.helpers import patched
 
 DOMAIN = Domain.from_yaml(
     """
@@ -38,9 +41,16 @@ slots:
 
 @pytest.fixture()
 def cached() -> Iterator[None]:
-    tracker_cache.install()
-    yield
-    tracker_cache.uninstall()
+    with patched("tracker-cache"):
+        yield
+
+
+def without_the_cache() -> None:
+    rasa_patches.undo("tracker-cache")
+
+
+def with_the_cache() -> None:
+    rasa_patches.apply(Settings(), only=["tracker-cache"])
 
 
 def store_at(url: str) -> tracker_store.SQLTrackerStore:
@@ -103,11 +113,11 @@ async def test_rows_are_the_ones_rasa_writes(tmp_path, cached) -> None:
             await talk(store, "s1", text, email=f"{text}@b.example")
 
     await conversation(make_store(tmp_path / "ours.db"))
-    tracker_cache.uninstall()
+    without_the_cache()
     try:
         await conversation(make_store(tmp_path / "rasa.db"))
     finally:
-        tracker_cache.install()
+        with_the_cache()
     ours, rasas = rows(tmp_path / "ours.db"), rows(tmp_path / "rasa.db")
     assert len(ours) == len(rasas) > 10
     # The event JSON holds timestamps, which differ between the runs; the rest must match.
@@ -162,11 +172,11 @@ async def write_between_retrieve_and_save(url: str) -> None:
     for event in turn("from first"):
         held.update(event)
     await first.save(held)
-    tracker_cache.uninstall()
+    without_the_cache()
     try:  # what the database holds, read the way Rasa reads it
         stored = await store_at(url).retrieve("s1")
     finally:
-        tracker_cache.install()
+        with_the_cache()
     tracker = await first.retrieve("s1")
     assert user_texts(tracker) == user_texts(stored)
     assert "from second" in user_texts(tracker)

@@ -1,4 +1,4 @@
-"""Per-message work that does not grow with the conversation (applied by ``serve-rasa``).
+"""Per-message work that does not grow with the conversation (the patch ``long-history``).
 
 Rasa 3.6 walks the whole conversation several times for every message, in Python: it filters
 the events (``DialogueStateTracker.applied_events``, three to five times), copies the tracker by
@@ -7,12 +7,12 @@ so far (two or three times), and the payload for an action holds every event as 
 message cost more the longer the conversation was: 11 ms for the 10th "side effects?" of a
 conversation, 87 ms for the 400th (bench/long_conversation.py, before these fixes).
 
-Each fix below gives the same results as Rasa's code; tests/test_history.py compares them on
-the test stories and on long conversations.
+Each fix below gives the same results as Rasa's code; tests/rasa_patches/test_history.py compares
+them on the test stories and on long conversations.
 
 - ``applied_events``: remembered per conversation (the sender id), with the event objects they
   came from. When a tracker's events start with exactly those objects (Rasa shares event
-  objects between tracker copies, and bot/tracker_cache.py between messages) and the events
+  objects between tracker copies, and the tracker cache between messages) and the events
   after them are plain ones, only those are added; a tracker that is a plain-event prefix of
   the remembered one gets a slice. Anything else (another history, a restart or session
   start, a rewind, a loop event ``applied_events`` treats specially) is computed as Rasa does.
@@ -30,8 +30,8 @@ the test stories and on long conversations.
   Rasa only checks whether that key is among ``rules_not_in_stories`` (rule keys, none longer
   than the longest rule, and source names), which neither key ever is.
 - What is remembered of a conversation is dropped with its tracker-cache entry
-  (``bot.tracker_cache.ON_DROP``): an erasure leaves none of its events here.
-- Local action payloads (``action_answer``, ``action_session_start``, bot/local_actions.py):
+  (``tracker_cache.ON_DROP``): an erasure leaves none of its events here.
+- Local action payloads (``action_answer``, ``action_session_start``, ``local_actions.py``):
   those actions read the slots, the latest message and the active loop, never the list of
   events, so their payload carries the events of the current turn only (from the latest user
   message on) instead of every event of the conversation as a dict.
@@ -48,6 +48,9 @@ import operator
 from collections import OrderedDict, deque
 from dataclasses import dataclass
 from typing import Any, Deque, Dict, List, Optional, Tuple
+
+from bot.rasa_patches import local_actions, registry, tracker_cache
+from bot.rasa_patches.registry import Patching
 
 #: Conversations remembered per process (least recently used out first).
 CACHE_SIZE = 2000
@@ -85,7 +88,7 @@ class _Applied:
 
 
 _applied: _LRU = _LRU()
-#: Rasa's own methods, set by ``install``.
+#: Rasa's own ``applied_events``, set by ``install``.
 _ORIGINALS: Dict[str, Any] = {}
 _tokens = itertools.count(1)
 MARK = "_mibg_mark"
@@ -344,46 +347,34 @@ def _current_turn(tracker: Any) -> List[Any]:
 
 
 def _local_actions_on() -> bool:
-    from rasa.utils.endpoints import EndpointConfig
-
-    return bool(getattr(EndpointConfig, "_mibg_local_actions", False))
+    return registry.is_applied(local_actions.PATCH)
 
 
 # ---------------------------------------------------------------- install
 
 
-def install() -> None:
-    """Apply all of the above to Rasa's classes (idempotent)."""
+def install(patching: Patching) -> None:
+    """Apply all of the above to Rasa's classes."""
     from rasa.core.actions.action import RemoteAction
     from rasa.core.policies.rule_policy import RulePolicy
     from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 
-    from bot import local_actions, tracker_cache
-
-    if getattr(DialogueStateTracker, "_mibg_history", False):
-        return
-    originals = {
-        (DialogueStateTracker, "applied_events"): DialogueStateTracker.applied_events,
-        (DialogueStateTracker, "copy"): DialogueStateTracker.copy,
-        (RulePolicy, "_prediction_states"): RulePolicy._prediction_states,
-        (RemoteAction, "_action_call_format"): RemoteAction._action_call_format,
-    }
     _ORIGINALS["applied_events"] = applied_events = DialogueStateTracker.applied_events
     tracker_copy = DialogueStateTracker.copy
     prediction_states = RulePolicy._prediction_states
     call_format = RemoteAction._action_call_format
 
-    def _applied_events(self: DialogueStateTracker) -> List[Any]:
+    def applied_events_incremental(self: DialogueStateTracker) -> List[Any]:
         if not _eligible(self):
             return applied_events(self)
         return list(applied_of(self)[0])
 
-    def _copy(self: DialogueStateTracker) -> DialogueStateTracker:
+    def copy_without_replay(self: DialogueStateTracker) -> DialogueStateTracker:
         if type(self) is not DialogueStateTracker or not _copyable(self):
             return tracker_copy(self)
         return fast_copy(self)
 
-    def _prediction_states(
+    def last_prediction_states(
         self: RulePolicy,
         tracker: Any,
         domain: Any,
@@ -401,7 +392,7 @@ def install() -> None:
         self.featurizer._choose_last_user_input([states], use_text_for_last_user_input)
         return states
 
-    def _action_call_format(self: RemoteAction, tracker: Any, domain: Any) -> Dict[str, Any]:
+    def action_call_format_short(self: RemoteAction, tracker: Any, domain: Any) -> Dict[str, Any]:
         result = call_format(self, _EventlessTracker(tracker), domain)
         if self.name() in local_actions.LOCAL_ACTIONS and _local_actions_on():
             result["tracker"]["events"] = [event.as_dict() for event in _current_turn(tracker)]
@@ -413,14 +404,12 @@ def install() -> None:
 
     # An erasure (bot/privacy) or a new session drops the conversation from the tracker cache:
     # its events must not stay here either.
-    if forget not in tracker_cache.ON_DROP:
-        tracker_cache.ON_DROP.append(forget)
-    DialogueStateTracker._mibg_history_originals = originals
-    DialogueStateTracker.applied_events = _applied_events
-    DialogueStateTracker.copy = _copy
-    RulePolicy._prediction_states = _prediction_states
-    RemoteAction._action_call_format = _action_call_format
-    DialogueStateTracker._mibg_history = True
+    tracker_cache.ON_DROP.append(forget)
+    patching.on_undo(_forget_all)
+    patching.replace(DialogueStateTracker, "applied_events", applied_events_incremental)
+    patching.replace(DialogueStateTracker, "copy", copy_without_replay)
+    patching.replace(RulePolicy, "_prediction_states", last_prediction_states)
+    patching.replace(RemoteAction, "_action_call_format", action_call_format_short)
 
 
 class _EventlessTracker:
@@ -444,17 +433,10 @@ def forget(sender_id: str) -> None:
     _states.pop(sender_id, None)
 
 
-def uninstall() -> None:
-    """Rasa's own methods back, and the caches emptied (for tests)."""
-    from rasa.shared.core.trackers import DialogueStateTracker
-
-    if getattr(DialogueStateTracker, "_mibg_history", False):
-        for (owner, name), method in DialogueStateTracker._mibg_history_originals.items():
-            setattr(owner, name, method)
-        DialogueStateTracker._mibg_history = False
-    from bot import tracker_cache
-
+def _forget_all() -> None:
+    """Undoing the patch: nothing of any conversation stays here."""
     if forget in tracker_cache.ON_DROP:
         tracker_cache.ON_DROP.remove(forget)
     _applied.clear()
     _states.clear()
+    _ORIGINALS.clear()

@@ -1,6 +1,6 @@
 """One model for every language, or one model per language behind a router? Measured.
 
-``python -m bench.languages`` (``make bench-languages``) trains NLU-only models with our
+``python -m bench.language_models`` (``make bench-languages``) trains NLU-only models with our
 pipeline (config.yml): one on every language's examples, and one per language on that
 language's alone (what dialoguemd/covidflow did for EN/FR). Each model is loaded in a process
 of its own, which parses every language's held-out split and reports:
@@ -121,7 +121,7 @@ def main(argv: List[str] | None = None) -> int:
         if not (args.reuse_models and model.exists()):
             model = train(name, languages)
         child = subprocess.run(
-            [sys.executable, "-m", "bench.languages", "--measure", str(model)],
+            [sys.executable, "-m", "bench.language_models", "--measure", str(model)],
             cwd=ROOT,
             check=True,
             capture_output=True,

@@ -40,18 +40,19 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Callable, List, Optional, Tuple
 
+from bot import settings
 from bot.db import tracker_events
+from bot.rasa_patches.registry import Patching
 
 logger = logging.getLogger(__name__)
 
 
 #: Called with the sender id whenever an entry is dropped (an erasure, a new session), so other
-#: per-conversation caches (bot/history.py) forget that conversation's events too.
+#: per-conversation caches (bot/rasa_patches/history.py) forget that conversation's events too.
 ON_DROP: List[Callable[[str], None]] = []
 
 
@@ -104,15 +105,10 @@ class SessionCache:
         return len(self._entries)
 
 
-def cache_size() -> int:
-    value = os.environ.get("TRACKER_CACHE_SIZE", "").strip()
-    return int(value) if value else 2000
-
-
 def _cache(store: Any) -> SessionCache:
     cache = store.__dict__.get("_mibg_session_cache")
     if cache is None:
-        cache = SessionCache(cache_size())
+        cache = SessionCache(settings.load().tracker_cache_size)
         store.__dict__["_mibg_session_cache"] = cache
     return cache
 
@@ -149,19 +145,17 @@ def _shares_cached_events(tracker: Any, entry: CachedSession) -> bool:
     return events[0] is entry.events[0] and events[count - 1] is entry.events[-1]
 
 
-def install() -> None:
-    """Give ``rasa.core.tracker_store.SQLTrackerStore`` the session cache (idempotent)."""
+def install(patching: Patching) -> None:
+    """Give ``rasa.core.tracker_store.SQLTrackerStore`` the session cache."""
     from rasa.core import tracker_store
     from rasa.shared.core.events import SessionStarted, deserialise_events
     from rasa.shared.core.trackers import DialogueStateTracker
 
     store_class = tracker_store.SQLTrackerStore
-    if getattr(store_class, "_mibg_cached", False):
-        return
     original_retrieve = store_class._retrieve
     original_save = store_class.save
 
-    async def _retrieve(
+    async def retrieve_cached(
         self: Any, sender_id: str, fetch_events_from_all_sessions: bool
     ) -> Optional[DialogueStateTracker]:
         cache = _cache(self)
@@ -187,7 +181,7 @@ def install() -> None:
             return entry.tracker.copy()
         return DialogueStateTracker.from_events(sender_id, list(entry.events), self.domain.slots)
 
-    async def save(self: Any, tracker: DialogueStateTracker) -> None:
+    async def save_cached(self: Any, tracker: DialogueStateTracker) -> None:
         cache = _cache(self)
         entry = cache.get(tracker.sender_id)
         if entry is None or not _shares_cached_events(tracker, entry):
@@ -217,19 +211,5 @@ def install() -> None:
             saved = tracker.copy()
             cache.put(tracker.sender_id, CachedSession(stamp, tuple(saved.events), saved))
 
-    store_class._mibg_originals = {"_retrieve": original_retrieve, "save": original_save}
-    store_class._retrieve = _retrieve
-    store_class.save = save
-    store_class._mibg_cached = True
-
-
-def uninstall() -> None:
-    """Give ``SQLTrackerStore`` Rasa's own methods back (for tests)."""
-    from rasa.core import tracker_store
-
-    store_class = tracker_store.SQLTrackerStore
-    if not getattr(store_class, "_mibg_cached", False):
-        return
-    for name, method in store_class._mibg_originals.items():
-        setattr(store_class, name, method)
-    store_class._mibg_cached = False
+    patching.replace(store_class, "_retrieve", retrieve_cached)
+    patching.replace(store_class, "save", save_cached)

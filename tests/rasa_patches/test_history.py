@@ -1,4 +1,4 @@
-"""bot/history.py: the same predictions, copies and applied events as Rasa, for less work.
+"""``long-history``: the same predictions, copies and applied events as Rasa, for less work.
 
 Every prediction of the trained model on the test stories (tests/test_stories.yml), and on a
 long conversation made of all of them one after the other (forms, loops, rewinds included),
@@ -15,7 +15,9 @@ import pytest
 from rasa.shared.core.events import ActionExecuted, Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot import history
+from bot import rasa_patches
+from bot.rasa_patches import history
+from tests.rasa_patches.helpers import patched
 from tests.support.stack import MODEL, ROOT
 
 
@@ -25,19 +27,15 @@ def agent():
 
     if not MODEL.exists():
         pytest.fail(f"no trained model at {MODEL}: run `make train`")
-    history.uninstall()
+    assert not rasa_patches.registry.is_applied("long-history")
     loaded = asyncio.run(load_agent(str(MODEL)))
     yield loaded
-    history.uninstall()
 
 
 @pytest.fixture()
-def patched() -> Iterator[None]:
-    history.install()
-    try:
+def incremental() -> Iterator[None]:
+    with patched("long-history"):
         yield
-    finally:
-        history.uninstall()
 
 
 def story_events(domain) -> List[List[Event]]:
@@ -89,11 +87,8 @@ def predictions(agent, events: List[Event], sender: str) -> list:
 def test_predictions_on_the_test_stories_are_rasas(agent) -> None:
     stories = story_events(agent.domain)
     rasa = [predictions(agent, events, f"story-{n}") for n, events in enumerate(stories)]
-    history.install()
-    try:
+    with patched("long-history"):
         ours = [predictions(agent, events, f"story-{n}") for n, events in enumerate(stories)]
-    finally:
-        history.uninstall()
     assert len(ours) == len(stories) > 20
     assert ours == rasa, _first_difference(ours, rasa)
 
@@ -102,20 +97,17 @@ def test_predictions_in_a_long_conversation_are_rasas(agent) -> None:
     events = long_conversation(agent.domain)
     assert len(events) > 1000
     rasa = predictions(agent, events, "long")
-    history.install()
-    try:
+    with patched("long-history"):
         ours = predictions(agent, events, "long")
-    finally:
-        history.uninstall()
     assert ours == rasa, _first_difference(ours, rasa)
 
 
-def test_applied_events_and_copies_are_rasas(agent, patched) -> None:
+def test_applied_events_and_copies_are_rasas(agent, incremental) -> None:
     events = long_conversation(agent.domain, repeats=1)
     tracker = DialogueStateTracker("copies", agent.domain.slots)
-    originals = DialogueStateTracker._mibg_history_originals
-    rasa_applied = originals[(DialogueStateTracker, "applied_events")]
-    rasa_copy = originals[(DialogueStateTracker, "copy")]
+    rasa_applied = rasa_patches.original(DialogueStateTracker, "applied_events")
+    rasa_copy = rasa_patches.original(DialogueStateTracker, "copy")
+    assert rasa_copy is not DialogueStateTracker.copy  # Rasa's own, not the patched one
     for n, event in enumerate(events):
         tracker.update(event)
         if n % 7:
@@ -132,10 +124,10 @@ def test_applied_events_and_copies_are_rasas(agent, patched) -> None:
         tracker = ours
 
 
-def test_the_work_per_prediction_does_not_grow_with_the_conversation(agent, patched) -> None:
+def test_the_work_per_prediction_does_not_grow_with_the_conversation(agent, incremental) -> None:
     """States built and events replayed per prediction: the same at turn 20 and turn 400.
 
-    Before bot/history.py both grew with the conversation (a state for every action so far).
+    Before ``long-history`` both grew with the conversation (a state for every action so far).
     """
     from rasa.shared.core.domain import Domain
 
@@ -180,9 +172,9 @@ def _first_difference(ours: list, rasa: list) -> str:
     return "lengths differ"
 
 
-def test_an_erased_conversation_is_forgotten(agent, patched) -> None:
+def test_an_erased_conversation_is_forgotten(agent, incremental) -> None:
     """The erasure drops the conversation from the tracker cache; its events go from here too."""
-    from bot.tracker_cache import SessionCache
+    from bot.rasa_patches.tracker_cache import SessionCache
 
     tracker = DialogueStateTracker("erased", agent.domain.slots)
     for event in story_events(agent.domain)[0]:

@@ -1,5 +1,8 @@
 """Intent accuracy and macro-F1 on the held-out NLU examples, through a running server.
 
+Examples are read and scored by ``bot.checks.nlu_eval`` (``read_examples``, ``score``), the
+gate ``make test`` applies, so the benchmark and the gate report the same figure.
+
 The server is started with ``--enable-api`` and a random ``--auth-token`` (benchmark only), so
 ``POST /model/parse`` runs the very model and process that served the conversations; loading
 the model a second time in another process would add a minute for the baseline.
@@ -10,34 +13,14 @@ from __future__ import annotations
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Dict, List, Sequence, Tuple
 
 import aiohttp
 
 from bench.load import percentile
+from bot.checks.nlu_eval import score
 
 FALLBACK_INTENT = "nlu_fallback"
-
-
-def load_examples(path: Path) -> List[Tuple[str, str]]:
-    """(text, intent) pairs of a Rasa YAML NLU file, entity markup removed."""
-    from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLReader
-
-    data = RasaYAMLReader().reads(path.read_text(encoding="utf-8"))
-    return [(m.get("text"), m.get("intent")) for m in data.intent_examples]
-
-
-def macro_f1(truth: Sequence[str], predicted: Sequence[str]) -> float:
-    """Unweighted mean F1 over the intents of ``truth``; any other prediction is a miss."""
-    labels = sorted(set(truth))
-    scores = []
-    for label in labels:
-        tp = sum(1 for t, p in zip(truth, predicted, strict=True) if t == label and p == label)
-        fp = sum(1 for t, p in zip(truth, predicted, strict=True) if t != label and p == label)
-        fn = sum(1 for t, p in zip(truth, predicted, strict=True) if t == label and p != label)
-        scores.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
-    return sum(scores) / len(scores) if scores else 0.0
 
 
 @dataclass
@@ -69,13 +52,13 @@ async def evaluate(base_url: str, token: str, examples: Sequence[Tuple[str, str]
             latencies.append(1000 * (time.perf_counter() - started))
             truth.append(intent)
             predicted.append(((body or {}).get("intent") or {}).get("name") or "")
-    correct = sum(1 for t, p in zip(truth, predicted, strict=True) if t == p)
+    accuracy, macro_f1, _ = score(truth, predicted)
     confusions = Counter(f"{t} -> {p}" for t, p in zip(truth, predicted, strict=True) if t != p)
     n = len(truth)
     return NluResult(
         examples=n,
-        accuracy=correct / n if n else 0.0,
-        macro_f1=macro_f1(truth, predicted),
+        accuracy=accuracy,
+        macro_f1=macro_f1,
         fallback_rate=predicted.count(FALLBACK_INTENT) / n if n else 0.0,
         parse_p50_ms=percentile(latencies, 50),
         parse_p95_ms=percentile(latencies, 95),

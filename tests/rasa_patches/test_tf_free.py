@@ -1,4 +1,4 @@
-"""Serving without TensorFlow (bot/tf_free.py): same answers, and loud failure if it is needed."""
+"""Serving without TensorFlow (``tf-free``): same answers, and loud failure if it is needed."""
 
 from __future__ import annotations
 
@@ -12,20 +12,20 @@ from pathlib import Path
 
 import pytest
 
-from bot import tf_free
-
-ROOT = Path(__file__).resolve().parent.parent
-MODEL = ROOT / "models" / "mibg.tar.gz"
+from bot import rasa_patches, settings
+from bot.rasa_patches import tf_free
+from bot.rasa_patches.registry import Context
+from tests.support.stack import MODEL, ROOT
 
 PROBE = """
 import asyncio, json, sys
-from bot import speedups
-done = speedups.prepare(__import__("pathlib").Path(sys.argv[1]))
+from bot import rasa_patches, settings
+done = rasa_patches.apply(settings.load(), model=__import__("pathlib").Path(sys.argv[1]))
 from rasa.core.agent import Agent
 agent = Agent.load(sys.argv[1])
-from bot import tf_free
+from bot.rasa_patches import tf_free
 if "tf-free" in done:
-    tf_free.arm()  # serve-rasa arms after Agent.load_model; Agent.load does not call it
+    tf_free.arm()  # armed by Agent.load_model already; once more does no harm
 texts = ["what are the side effects of mibg", "how much does it cost", "pheochromocytoma"]
 parsed = [asyncio.run(agent.parse_message(t)) for t in texts]
 import tensorflow as tf
@@ -45,7 +45,7 @@ print(json.dumps({
 
 
 def probe(setting: str) -> dict:
-    env = {**os.environ, "MIBG_TF_FREE": setting, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "TF_FREE": setting, "PYTHONPATH": str(ROOT)}
     out = subprocess.run(
         [sys.executable, "-c", PROBE, str(MODEL)],
         cwd=ROOT,
@@ -92,10 +92,44 @@ def test_models_with_tensorflow_components_load_tensorflow(tmp_path: Path) -> No
     assert tf_free.model_needs_tensorflow(tmp_path / "missing.tar.gz")
 
 
+def wanted(model: Path) -> bool:
+    """Whether ``apply`` leaves TensorFlow out for ``model`` (with the environment's settings)."""
+    config = settings.load()
+    return "tf-free" not in rasa_patches.switched_off(config) and tf_free.wanted(
+        Context(config, model=model)
+    )
+
+
 @pytest.mark.skipif(not MODEL.exists(), reason="needs the trained model (make train)")
 def test_our_model_runs_without_tensorflow(monkeypatch: pytest.MonkeyPatch) -> None:
     assert not tf_free.model_needs_tensorflow(MODEL)
-    monkeypatch.setenv("MIBG_TF_FREE", "0")
-    assert not tf_free.wanted(MODEL)
-    monkeypatch.setenv("MIBG_TF_FREE", "auto")
-    assert tf_free.wanted(MODEL)
+    monkeypatch.setenv("TF_FREE", "0")
+    assert not wanted(MODEL)
+    monkeypatch.setenv("TF_FREE", "auto")
+    assert wanted(MODEL)
+    assert not tf_free.wanted(Context(settings.load(), model=None))  # no model named: load it
+
+
+def test_training_without_tensorflow_is_decided_from_the_config(tmp_path: Path) -> None:
+    assert not tf_free.config_needs_tensorflow(ROOT / "config.yml")
+    assert tf_free.wanted(Context(training_config=ROOT / "config.yml"))
+    diet = tmp_path / "diet.yml"
+    diet.write_text(
+        "pipeline:\n- name: WhitespaceTokenizer\n- name: DIETClassifier\n"
+        "policies:\n- name: RulePolicy\n",
+        encoding="utf-8",
+    )
+    assert tf_free.config_needs_tensorflow(diet)
+    defaults = tmp_path / "defaults.yml"  # Rasa fills in its policies: TEDPolicy among them
+    defaults.write_text("pipeline:\n- name: WhitespaceTokenizer\npolicies:\n", encoding="utf-8")
+    assert tf_free.config_needs_tensorflow(defaults)
+    assert tf_free.config_needs_tensorflow(tmp_path / "missing.yml")
+
+
+def test_the_error_names_the_setting_that_loads_tensorflow() -> None:
+    tf_free.arm()
+    try:
+        with pytest.raises(tf_free.TensorFlowNotLoaded, match="TF_FREE=0"):
+            tf_free._placeholder("tensorflow.constant")(1)
+    finally:
+        tf_free.arm(False)

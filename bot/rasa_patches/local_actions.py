@@ -8,13 +8,18 @@ action server is down even "what are the side effects?" would fail.
 :func:`install` wraps ``EndpointConfig.request`` so that a call for an action in
 ``LOCAL_ACTIONS`` is answered by the Rasa SDK's own executor in this process, with the very
 payload and answer format of the HTTP call; every other action still goes to the action
-server. ``MIBG_LOCAL_ACTIONS=0`` turns it off (bot/settings.py).
+server. ``LOCAL_ACTIONS=0`` turns it off (bot/settings.py). Applied after the kept-alive
+client (``action_client.py``), whose request it wraps.
 """
 
 from __future__ import annotations
 
 from typing import Any, Dict, Optional
 
+from bot.rasa_patches.registry import Context, Patching
+
+#: This patch's name (``long-history`` sends these actions shorter payloads while it is applied).
+PATCH = "local-answers"
 #: Actions that touch nothing but the conversation they are given.
 LOCAL_ACTIONS = frozenset({"action_answer", "action_session_start"})
 
@@ -41,29 +46,22 @@ async def run_locally(action_call: Dict[str, Any]) -> Optional[Dict[str, Any]]:
     return await executor().run(action_call)
 
 
-def install() -> None:
-    """Answer local actions in-process (idempotent; apply after the kept-alive client)."""
+def wanted(context: Context) -> bool:
+    return context.settings.local_actions
+
+
+def install(patching: Patching) -> None:
+    """Answer local actions in-process."""
     from rasa.utils.endpoints import EndpointConfig
 
-    if getattr(EndpointConfig, "_mibg_local_actions", False):
-        return
     remote = EndpointConfig.request
 
-    async def request(self: EndpointConfig, method: str = "post", *args: Any, **kwargs: Any):
+    async def request_local_or_remote(
+        self: EndpointConfig, method: str = "post", *args: Any, **kwargs: Any
+    ) -> Any:
         body = kwargs.get("json")
         if method == "post" and isinstance(body, dict) and body.get("next_action") in LOCAL_ACTIONS:
             return await run_locally(body)
         return await remote(self, method, *args, **kwargs)
 
-    EndpointConfig._mibg_remote_request = remote
-    EndpointConfig.request = request
-    EndpointConfig._mibg_local_actions = True
-
-
-def uninstall() -> None:
-    """The remote-only method back (for tests)."""
-    from rasa.utils.endpoints import EndpointConfig
-
-    if getattr(EndpointConfig, "_mibg_local_actions", False):
-        EndpointConfig.request = EndpointConfig._mibg_remote_request
-        EndpointConfig._mibg_local_actions = False
+    patching.replace(EndpointConfig, "request", request_local_or_remote)

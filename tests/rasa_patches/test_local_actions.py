@@ -10,8 +10,11 @@ from typing import Any, Dict
 import pytest
 from rasa.utils.endpoints import EndpointConfig
 
-from bot import local_actions
+from bot import rasa_patches
+from bot.rasa_patches import local_actions
+from bot.settings import Settings
 from tests.form_helpers import DOMAIN
+from tests.rasa_patches.helpers import patched
 from tests.support.stack import LiveStack
 
 
@@ -37,10 +40,9 @@ def action_call(next_action: str, text: str, intent: str) -> Dict[str, Any]:
 
 @pytest.fixture()
 def installed():
-    local_actions.install()
-    local_actions.install()  # twice is once
-    yield
-    local_actions.uninstall()
+    with patched(local_actions.PATCH):
+        assert rasa_patches.apply(Settings(), only=[local_actions.PATCH]) == []  # twice is once
+        yield
 
 
 async def test_a_local_action_is_answered_without_the_action_server(installed) -> None:

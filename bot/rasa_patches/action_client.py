@@ -37,7 +37,8 @@ import os
 import ssl
 from typing import Any, Awaitable, Callable, Dict, Optional, Tuple
 
-from bot.settings import Settings, load
+from bot.rasa_patches.registry import Patching
+from bot.settings import Settings
 from bot.supervision import fallback
 from bot.supervision.breaker import CircuitBreaker
 
@@ -84,7 +85,7 @@ def _session(endpoint: Any) -> Any:
     return session
 
 
-#: The settings the guard was installed with, and one breaker per action-server URL.
+#: The settings the guard was applied with, and one breaker per action-server URL.
 _config: Settings = Settings()
 _breakers: Dict[str, CircuitBreaker] = {}
 #: Conversation -> id of its latest message whose action call failed (see ``guarded``).
@@ -162,19 +163,22 @@ def _turn(action_call: Dict[str, Any]) -> Optional[Tuple[str, str]]:
     return None
 
 
-def install(config: Optional[Settings] = None) -> None:
-    """Replace ``EndpointConfig.request`` with the kept-alive, guarded version (idempotent)."""
+def _reset(config: Settings) -> None:
+    global _config
+    _config = config
+    _breakers.clear()
+    _failed_turns.clear()
+
+
+def install(patching: Patching) -> None:
+    """Replace ``EndpointConfig.request`` with the kept-alive, guarded version."""
     import aiohttp
     from aiohttp import ContentTypeError
     from rasa.shared.exceptions import FileNotFoundException
     from rasa.utils.endpoints import ClientResponseError, EndpointConfig, concat_url
 
-    global _config
-    if getattr(EndpointConfig, "_mibg_kept_alive", False):
-        return
-    _config = config or load()
-    _breakers.clear()
-    _failed_turns.clear()
+    _reset(patching.context.settings)
+    patching.on_undo(lambda: _reset(Settings()))
 
     async def send(
         self: EndpointConfig,
@@ -219,24 +223,13 @@ def install(config: Optional[Settings] = None) -> None:
             except ContentTypeError:
                 return None
 
-    async def request(
+    async def request_kept_alive(
         self: EndpointConfig, method: str = "post", *args: Any, **kwargs: Any
     ) -> Optional[Any]:
         body = kwargs.get("json")
-        if not is_action_call(method, body):
+        if not isinstance(body, dict) or not is_action_call(method, body):
             return await send(self, method, *args, **kwargs)
         kwargs["timeout"] = aiohttp.ClientTimeout(total=_config.action_timeout_s)
         return await guarded(self.url, body, lambda: send(self, method, *args, **kwargs))
 
-    EndpointConfig._mibg_original_request = EndpointConfig.request
-    EndpointConfig.request = request
-    EndpointConfig._mibg_kept_alive = True
-
-
-def uninstall() -> None:
-    """Rasa's own method back (for tests)."""
-    from rasa.utils.endpoints import EndpointConfig
-
-    if getattr(EndpointConfig, "_mibg_kept_alive", False):
-        EndpointConfig.request = EndpointConfig._mibg_original_request
-        EndpointConfig._mibg_kept_alive = False
+    patching.replace(EndpointConfig, "request", request_kept_alive)

@@ -1,4 +1,4 @@
-"""Serve a model without loading TensorFlow, when none of its components needs it.
+"""Serve, test and train without loading TensorFlow, when no component of the model needs it.
 
 Rasa 3.6 imports TensorFlow on every start: ``rasa.core.actions.action`` pulls in the policy
 module tree (TED, UnexpecTED), the recipe registers DIET and the ResponseSelector, and spaCy's
@@ -14,7 +14,13 @@ type hints) and fail loudly the moment anything tries to *use* TensorFlow: a cal
 imported (decorators such as ``@tf.function``) return placeholders.
 
 :func:`model_needs_tensorflow` reads a packed model's metadata (no Rasa import needed) so that
-``serve-rasa`` installs the hook only for models that can run without TensorFlow.
+the hook is installed only for models that can run without TensorFlow, and
+:func:`config_needs_tensorflow` reads a training config the same way for ``rasa train``. Serving
+(and ``rasa test``) arm the placeholders once the model is loaded, training once the graph
+starts to train: by then every module Rasa needs is imported.
+
+Undoing the patch takes the hook off ``sys.meta_path`` and the placeholders out of
+``sys.modules``; modules imported while it was on keep the placeholders they were given.
 """
 
 from __future__ import annotations
@@ -22,12 +28,15 @@ from __future__ import annotations
 import importlib.abc
 import importlib.machinery
 import json
-import os
 import sys
 import tarfile
 import types
 from pathlib import Path
 from typing import Any, Iterable, Optional, Sequence
+
+import yaml
+
+from bot.rasa_patches.registry import Context, Patching
 
 #: Top-level packages that are answered with placeholders.
 STUBBED_PACKAGES = (
@@ -62,17 +71,17 @@ class TensorFlowNotLoaded(RuntimeError):
 _armed = False
 
 
-def arm() -> None:
+def arm(armed: bool = True) -> None:
     """From now on, calling any placeholder raises :class:`TensorFlowNotLoaded`."""
     global _armed
-    _armed = True
+    _armed = armed
 
 
 def _refuse(what: str) -> None:
     if _armed:
         raise TensorFlowNotLoaded(
-            f"{what} needs TensorFlow, which this server did not load (bot/tf_free.py); "
-            "serve this model without MIBG_TF_FREE=1"
+            f"{what} needs TensorFlow, which this process did not load "
+            "(bot/rasa_patches/tf_free.py); set TF_FREE=0 to load it"
         )
 
 
@@ -137,7 +146,7 @@ def _placeholder(qualname: str) -> Any:
     if found is None:
         found = _PlaceholderType(qualname.rsplit(".", 1)[-1], (_Placeholder,), {})
         found.__qualname__ = qualname
-        found.__module__ = "bot.tf_free"
+        found.__module__ = __name__
         _classes[qualname] = found
     return found
 
@@ -156,7 +165,7 @@ class _Loader(importlib.abc.Loader):
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
         module = _PlaceholderModule(spec.name)
         module.__path__ = []  # a package, so that any submodule can be imported
-        module.__version__ = "0+not-loaded"
+        module.__dict__["__version__"] = "0+not-loaded"
         return module
 
     def exec_module(self, module: types.ModuleType) -> None:
@@ -177,43 +186,58 @@ class _Finder(importlib.abc.MetaPathFinder):
 _FINDER = _Finder()
 
 
-def wanted(model: Path) -> bool:
-    """Whether to serve ``model`` without TensorFlow: ``MIBG_TF_FREE`` (auto, 1 or 0).
-
-    ``auto`` (default) and ``1`` leave TensorFlow out when the model does not need it, ``0``
-    always loads it.
-    """
-    setting = os.environ.get("MIBG_TF_FREE", "auto").strip().lower()
-    if setting in ("0", "false", "no", "off"):
-        return False
-    return not model_needs_tensorflow(model)
-
-
-def arm_after_model_load() -> None:
-    """Arm the placeholders once Rasa has loaded the model (every worker loads its own)."""
-    from rasa.core.agent import Agent
-
-    original = Agent.load_model
-
-    def load_model(self: Any, *args: Any, **kwargs: Any) -> Any:
-        result = original(self, *args, **kwargs)
-        arm()
-        return result
-
-    Agent.load_model = load_model
-
-
-def install() -> None:
-    """Answer TensorFlow imports with placeholders (before anything imports TensorFlow)."""
+def _install_finder(patching: Patching) -> None:
     loaded = [name for name in sys.modules if name.split(".", 1)[0] in STUBBED_PACKAGES]
     if loaded:
-        raise RuntimeError(f"TensorFlow is already imported ({loaded[0]}); install() too late")
-    if _FINDER not in sys.meta_path:
-        sys.meta_path.insert(0, _FINDER)
+        raise RuntimeError(f"TensorFlow is already imported ({loaded[0]}): tf-free comes too late")
+    sys.meta_path.insert(0, _FINDER)
+
+    def remove() -> None:
+        arm(False)
+        if _FINDER in sys.meta_path:
+            sys.meta_path.remove(_FINDER)
+        for name in [n for n, m in sys.modules.items() if isinstance(m, _PlaceholderModule)]:
+            del sys.modules[name]
+
+    patching.on_undo(remove)
 
 
-def installed() -> bool:
-    return _FINDER in sys.meta_path
+def install(patching: Patching) -> None:
+    """Answer TensorFlow imports with placeholders (before anything imports TensorFlow).
+
+    Armed after ``Agent.load_model`` when serving or testing a model, as soon as
+    ``GraphTrainer.train`` starts when training.
+    """
+    _install_finder(patching)
+    if patching.context.training_config is not None:
+        from rasa.engine.training.graph_trainer import GraphTrainer
+
+        train = GraphTrainer.train
+
+        def train_armed(self: Any, *args: Any, **kwargs: Any) -> Any:
+            arm()
+            return train(self, *args, **kwargs)
+
+        patching.replace(GraphTrainer, "train", train_armed)
+    else:
+        from rasa.core.agent import Agent
+
+        load_model = Agent.load_model
+
+        def load_model_armed(self: Any, *args: Any, **kwargs: Any) -> Any:
+            result = load_model(self, *args, **kwargs)
+            arm()  # every worker loads its own model
+            return result
+
+        patching.replace(Agent, "load_model", load_model_armed)
+
+
+def wanted(context: Context) -> bool:
+    """Whether what Rasa is about to run can do without TensorFlow (the model, or the config
+    it will train); unknown (no model named): no."""
+    if context.training_config is not None:
+        return not config_needs_tensorflow(context.training_config)
+    return context.model is not None and not model_needs_tensorflow(context.model)
 
 
 def _component_names(metadata: dict) -> Iterable[str]:
@@ -235,4 +259,22 @@ def model_needs_tensorflow(model: Path) -> bool:
     names = list(_component_names(metadata))
     if not names:
         return True
+    return any(name.rsplit(".", 1)[-1] in TENSORFLOW_COMPONENTS for name in names)
+
+
+def config_needs_tensorflow(config: Path) -> bool:
+    """True when the training config names a TensorFlow component, or leaves its pipeline or
+    its policies to Rasa's defaults (which have some), or cannot be read."""
+    try:
+        data = yaml.safe_load(Path(config).read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return True
+    if not isinstance(data, dict):
+        return True
+    names = []
+    for section in ("pipeline", "policies"):
+        items = data.get(section)
+        if not isinstance(items, list) or not items:
+            return True
+        names += [str(item.get("name", "")) for item in items if isinstance(item, dict)]
     return any(name.rsplit(".", 1)[-1] in TENSORFLOW_COMPONENTS for name in names)

@@ -8,7 +8,8 @@ import pytest
 from aiohttp import web
 from rasa.utils.endpoints import ClientResponseError, EndpointConfig
 
-from bot import action_client
+from bot.rasa_patches import action_client
+from tests.rasa_patches.helpers import patched
 
 
 @pytest.fixture()
@@ -34,9 +35,8 @@ async def server(unused_tcp_port: int) -> AsyncIterator[tuple]:
 
 @pytest.fixture()
 def kept_alive() -> None:
-    action_client.install()
-    yield
-    action_client.uninstall()
+    with patched("action-client"):
+        yield
 
 
 async def test_one_connection_for_many_calls(server, kept_alive) -> None:

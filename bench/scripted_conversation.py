@@ -40,7 +40,7 @@ DIAGNOSES = ("neuroblastoma", "pheochromocytoma", "paraganglioma")
 
 
 @dataclass(frozen=True)
-class Turn:
+class ScriptedTurn:
     """One user message and the responses its reply must contain."""
 
     step: str
@@ -52,7 +52,7 @@ class Turn:
 @dataclass(frozen=True)
 class Conversation:
     sender: str
-    turns: Tuple[Turn, ...]
+    turns: Tuple[ScriptedTurn, ...]
 
 
 def _pick(options: Sequence, index: int, salt: int = 0):
@@ -64,19 +64,19 @@ def treatment_request(sender: str, index: int) -> Conversation:
     question, question_answer = _pick(QUESTIONS, index)
     tumour_question, tumour_answer = _pick(TUMOUR_QUESTIONS, index, 1)
     turns = (
-        Turn("greet", _pick(GREETINGS, index), ("utter_disclaimer", "utter_greet")),
-        Turn("question", question, (question_answer,)),
-        Turn("tumour question", tumour_question, (tumour_answer,)),
-        Turn("apply", _pick(APPLY, index), ("utter_ask_privacy_consent",)),
-        Turn("consent", "yes", ("utter_ask_full_name",)),
-        Turn("name", _pick(NAMES, index), ("utter_ask_email",)),
-        Turn("email", f"patient.{index}@example.com", ("utter_ask_phone",)),
-        Turn("phone", _pick(PHONES, index), ("utter_ask_country",)),
-        Turn("country", _pick(COUNTRIES, index), ("utter_ask_diagnosis",)),
-        Turn("diagnosis", _pick(DIAGNOSES, index, 2), ("utter_ask_destination",)),
-        Turn("destination", "Germany", ("utter_ask_message",)),
-        Turn("message", "skip", ("utter_request_summary",)),
-        Turn("confirm", "yes", ("utter_request_saved",), needs_reference=True),
+        ScriptedTurn("greet", _pick(GREETINGS, index), ("utter_disclaimer", "utter_greet")),
+        ScriptedTurn("question", question, (question_answer,)),
+        ScriptedTurn("tumour question", tumour_question, (tumour_answer,)),
+        ScriptedTurn("apply", _pick(APPLY, index), ("utter_ask_privacy_consent",)),
+        ScriptedTurn("consent", "yes", ("utter_ask_full_name",)),
+        ScriptedTurn("name", _pick(NAMES, index), ("utter_ask_email",)),
+        ScriptedTurn("email", f"patient.{index}@example.com", ("utter_ask_phone",)),
+        ScriptedTurn("phone", _pick(PHONES, index), ("utter_ask_country",)),
+        ScriptedTurn("country", _pick(COUNTRIES, index), ("utter_ask_diagnosis",)),
+        ScriptedTurn("diagnosis", _pick(DIAGNOSES, index, 2), ("utter_ask_destination",)),
+        ScriptedTurn("destination", "Germany", ("utter_ask_message",)),
+        ScriptedTurn("message", "skip", ("utter_request_summary",)),
+        ScriptedTurn("confirm", "yes", ("utter_request_saved",), needs_reference=True),
     )
     return Conversation(sender=sender, turns=turns)
 
@@ -108,7 +108,7 @@ class ReplyChecker:
         if missing:
             raise ValueError(f"responses missing from domain.yml: {', '.join(missing)}")
 
-    def problem(self, turn: Turn, messages: object) -> str | None:
+    def problem(self, turn: ScriptedTurn, messages: object) -> str | None:
         """``None`` when the reply is what the script expects, else a short reason."""
         if not isinstance(messages, list):
             return "reply is not a list"
