@@ -21,6 +21,12 @@ from typing import Dict, Iterator, List, Optional, Type, TypeVar
 
 import pytest
 
+from bot.rasa_patches import tf_free
+
+# The runtime venv has no TensorFlow (requirements.lock): Rasa's modules that import it get the
+# placeholders of bot/rasa_patches/tf_free.py, before any test imports Rasa.
+tf_free.stand_in_where_not_installed()
+
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "mibg.tar.gz"
 POSTGRES_ADMIN_URL = os.environ.get(

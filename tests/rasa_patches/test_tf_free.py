@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import tarfile
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -133,3 +134,27 @@ def test_the_error_names_the_setting_that_loads_tensorflow() -> None:
             tf_free._placeholder("tensorflow.constant")(1)
     finally:
         tf_free.arm(False)
+
+
+def test_a_venv_without_tensorflow_gets_the_stand_in() -> None:
+    """The test session's stand-in (tests/conftest.py): only where TensorFlow is not installed."""
+    code = (
+        "from bot.rasa_patches import tf_free; print(tf_free.stand_in_where_not_installed()); "
+        "print(tf_free.stand_in_where_not_installed()); import tensorflow; "
+        "print(type(tensorflow).__name__)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    ).stdout.split()
+    try:
+        metadata.version("tensorflow")
+    except metadata.PackageNotFoundError:
+        assert out == ["True", "False", "_PlaceholderModule"]
+    else:  # this venv has TensorFlow: left alone
+        assert out == ["False", "False", "module"]
