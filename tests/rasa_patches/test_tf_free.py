@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.prepare import tensorflow_python
 from bot import rasa_patches, settings
 from bot.rasa_patches import tf_free
 from bot.rasa_patches.registry import Context
@@ -45,10 +46,10 @@ print(json.dumps({
 """
 
 
-def probe(setting: str) -> dict:
+def probe(setting: str, python: str = sys.executable) -> dict:
     env = {**os.environ, "TF_FREE": setting, "PYTHONPATH": str(ROOT)}
     out = subprocess.run(
-        [sys.executable, "-c", PROBE, str(MODEL)],
+        [python, "-c", PROBE, str(MODEL)],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -60,8 +61,25 @@ def probe(setting: str) -> dict:
 
 
 @pytest.mark.skipif(not MODEL.exists(), reason="needs the trained model (make train)")
+def test_served_without_tensorflow() -> None:
+    free = probe("auto")
+    assert "tf-free" in free["done"]
+    assert free["placeholder"] == "_PlaceholderModule"
+    assert free["tensorflow_call"] == "refused"
+    assert free["intents"][:2] == ["ask_side_effects", "ask_costs"]
+
+
+#: The runtime venv has no TensorFlow; `make bench` builds a venv with it (TENSORFLOW_PYTHON).
+WITH_TENSORFLOW = tensorflow_python()
+
+
+@pytest.mark.skipif(not MODEL.exists(), reason="needs the trained model (make train)")
+@pytest.mark.skipif(
+    WITH_TENSORFLOW is None, reason="needs a venv with TensorFlow (make bench builds it)"
+)
 def test_same_answers_without_tensorflow() -> None:
-    free, loaded = probe("auto"), probe("0")
+    assert WITH_TENSORFLOW is not None
+    free, loaded = probe("auto"), probe("0", WITH_TENSORFLOW)
     assert "tf-free" in free["done"] and "tf-free" not in loaded["done"]
     assert free["placeholder"] == "_PlaceholderModule"
     assert loaded["placeholder"] == "module"
