@@ -64,6 +64,10 @@ def measure(model: Path) -> Dict[str, object]:
     """In this process: load ``model``, parse every held-out split, report scores and costs."""
     import asyncio
 
+    from bot import rasa_patches, settings
+
+    # As serve-rasa loads it, without TensorFlow (the runtime venv has none); nothing else.
+    rasa_patches.apply(settings.load(), model=model, only=["tf-free"])
     from rasa.core.agent import Agent
 
     agent = Agent.load(str(model))

@@ -4,7 +4,8 @@
 ``bot/rasa_patches`` (what ``serve-rasa`` applies in production), then runs Rasa's own command
 line with the remaining arguments; the benchmark serves our bot this way, so it measures the bot
 as deployed while still passing its own ports, channel and ``--enable-api``. Without
-``--deployed`` it is a plain ``rasa`` (the variants' "as is").
+``--deployed`` it is a plain ``rasa`` (the variants' "as is"), with only ``tf-free`` applied
+when the model does without TensorFlow: the runtime venv does not install it.
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         endpoints = Path(_option(rasa_args, "--endpoints"))
         derived, _workers = serving.configure(endpoints, settings.VAR_DIR)
         rasa_args[rasa_args.index("--endpoints") + 1] = str(derived)
+    else:
+        model = Path(_option(rasa_args, "--model")) if "--model" in rasa_args else None
+        rasa_patches.apply(config, model=model, only=["tf-free"])
     from rasa.__main__ import main as rasa_main
 
     sys.argv = ["rasa", *rasa_args]

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Dict
 
 from bench import procs
-from bench.prepare import ROOT
+from bench.prepare import ROOT, tensorflow_python
 
 
 def _git(*args: str) -> str | None:
@@ -44,6 +44,22 @@ def _version(package: str) -> str | None:
         return None
 
 
+def _tensorflow_version() -> str | None:
+    """TensorFlow's version in the venv that runs the baseline (the runtime venv has none)."""
+    python = tensorflow_python()
+    if python is None:
+        return None
+    try:
+        return subprocess.run(
+            [python, "-c", "from importlib import metadata; print(metadata.version('tensorflow'))"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
 def info() -> Dict[str, Any]:
     """Machine, software and git state; ``git_dirty`` means uncommitted changes were measured."""
     status = _git("status", "--porcelain")
@@ -56,7 +72,7 @@ def info() -> Dict[str, Any]:
         "python": platform.python_version(),
         "rasa": _version("rasa"),
         "rasa_sdk": _version("rasa-sdk"),
-        "tensorflow": _version("tensorflow"),
+        "tensorflow": _tensorflow_version(),
         "git_commit": _git("rev-parse", "HEAD"),
         "git_dirty": bool(status) if status is not None else None,
         "loadavg_start": procs.loadavg(),

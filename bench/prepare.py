@@ -6,6 +6,11 @@
   ``rasa/engine/recipes/config_files/default_config.yml``. We write that file out explicitly
   (same content, so the report can show it and ``--quick`` can lower the epochs).
 
+The two bots run in different virtualenvs: ours in the runtime one, which has no TensorFlow
+(``python -m bot rasa train``, as ``make train``), the baseline in the TensorFlow venv that
+``make bench`` builds from requirements-tensorflow.lock (``TENSORFLOW_PYTHON``): DIET and TED
+need it. Which one a bot uses follows from its config (bot/rasa_patches/tf_free.py).
+
 Each training gets an empty Rasa cache directory, so the time is a full training, not a
 cache hit, and the repository's ``.rasa/cache`` is left alone. A model whose inputs (config,
 domain, data, custom components, Rasa version) have not changed since it was trained is reused
@@ -26,15 +31,49 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any, Dict, List
 
 import yaml
 
 from bench import procs
+from bot import settings
+from bot.rasa_patches import tf_free
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "bench" / "work"
 RASA = str(Path(sys.executable).with_name("rasa"))
+
+
+def tensorflow_python() -> str | None:
+    """A Python that can import TensorFlow: ``TENSORFLOW_PYTHON`` if it exists, else this one
+    if it has TensorFlow, else None."""
+    python = settings.load_bench().tensorflow_python
+    if python and Path(python).exists():
+        return python
+    try:  # installed, not the test session's placeholder (find_spec would find that)
+        metadata.version("tensorflow")
+    except metadata.PackageNotFoundError:
+        return None
+    return sys.executable
+
+
+def rasa_with_tensorflow() -> str:
+    """The ``rasa`` script of the TensorFlow venv (for the baseline bot)."""
+    python = tensorflow_python()
+    if python is None:
+        raise RuntimeError(
+            "the baseline bot needs TensorFlow, which the runtime venv does not install: run "
+            "`make bench` (it builds .venv-tensorflow) or set TENSORFLOW_PYTHON"
+        )
+    return str(Path(python).with_name("rasa"))
+
+
+def rasa_cli(config: Path) -> List[str]:
+    """How to run Rasa's command line to train with ``config``: without TensorFlow as
+    ``make train`` does when no component needs it, else with the TensorFlow venv's ``rasa``."""
+    if tf_free.config_needs_tensorflow(config):
+        return [rasa_with_tensorflow()]
+    return [sys.executable, "-m", "bot", "rasa"]
 
 
 @dataclass(frozen=True)
@@ -171,7 +210,7 @@ def train(bot: Bot, env: Dict[str, str], reuse: str, sample_interval_s: float) -
     shutil.rmtree(cache, ignore_errors=True)
     bot.model.unlink(missing_ok=True)
     cmd = [
-        RASA,
+        *rasa_cli(bot.config),
         "train",
         "--config",
         str(bot.config),

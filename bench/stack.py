@@ -6,7 +6,8 @@ store (the repository's ``endpoints.yml``: SQL, here SQLite in a fresh temp file
 the same action server (started as `make run` does). Our bot is served as
 ``python -m bot serve-rasa`` serves it, with the speed-ups of ``bot/rasa_patches`` applied
 in-process (``bench.launch --deployed``); the baseline is a plain ``rasa run``, as a default
-bot is. ``--enable-api`` with a random token opens ``/model/parse`` for the NLU evaluation.
+bot is, by the TensorFlow venv's ``rasa`` (bench/prepare.py). ``--enable-api`` with a random
+token opens ``/model/parse`` for the NLU evaluation.
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ from typing import Dict, List
 
 from bench import procs
 from bench.load import REST_PATH
-from bench.prepare import RASA, ROOT, WORK
+from bench.prepare import RASA, ROOT, WORK, rasa_with_tensorflow
 from bot import settings
+from bot.rasa_patches import tf_free
 from bot.supervision import commands
 from tests.support.stack import migrate
 
@@ -150,11 +152,12 @@ class RasaServer:
 
 
 def rasa_command(model: Path, port: int, endpoints: Path, token: str) -> List[str]:
+    """``rasa run`` for ``model``: the TensorFlow venv's ``rasa`` when the model needs it."""
     credentials = WORK / "credentials.yml"
     credentials.parent.mkdir(parents=True, exist_ok=True)
     credentials.write_text(CREDENTIALS, encoding="utf-8")
     return [
-        RASA,
+        rasa_with_tensorflow() if tf_free.model_needs_tensorflow(model) else RASA,
         "run",
         "--model",
         str(model),
@@ -229,6 +232,9 @@ def start_rasa(
         **(extra_env or {}),
     }
     cmd = rasa_command(model, port, endpoints or ROOT / "endpoints.yml", token)
+    if not tf_free.model_needs_tensorflow(model) and "bench.launch" not in (prefix or []):
+        # The runtime venv's `rasa` cannot import TensorFlow: bench.launch leaves it out.
+        prefix = [*(prefix or [sys.executable]), "-m", "bench.launch", "--"]
     server = procs.start(
         f"Rasa server ({name})",
         (prefix or []) + cmd,

@@ -310,6 +310,9 @@ class BenchSettings:
     adversarial_show_logs: bool = False
     #: A PostgreSQL server's admin URL; the variants create and drop a database on it.
     test_postgres_url: str = "postgresql://postgres@127.0.0.1:5432/postgres"
+    #: The Python of a venv with TensorFlow, for the baseline bot: the runtime venv has none
+    #: (`make bench` builds .venv-tensorflow and sets it). Empty: this Python, if it has it.
+    tensorflow_python: str = ""
 
 
 def load_bench() -> BenchSettings:
@@ -320,6 +323,7 @@ def load_bench() -> BenchSettings:
         keep_stack_logs=bool(_get("KEEP_STACK_LOGS")),
         adversarial_show_logs=bool(_get("ADVERSARIAL_SHOW_LOGS")),
         test_postgres_url=_get("TEST_POSTGRES_URL", BenchSettings.test_postgres_url),
+        tensorflow_python=_text("TENSORFLOW_PYTHON"),
     )
 
 

@@ -11,10 +11,17 @@ from typing import AsyncIterator, Callable, Iterator, List, Optional
 
 import pytest
 
-from tests.support.chat import ChatClient
-from tests.support.ports import free_port
-from tests.support.postgres import throwaway_database
-from tests.support.stack import MODEL, LiveStack, prepared_stack, running
+from bot.rasa_patches import tf_free
+
+# The runtime venv has no TensorFlow (requirements.lock): Rasa's modules that import it get the
+# placeholders of bot/rasa_patches/tf_free.py, before any test imports Rasa.
+tf_free.stand_in_where_not_installed()
+
+# Imported after the stand-in: they import Rasa.
+from tests.support.chat import ChatClient  # noqa: E402
+from tests.support.ports import free_port  # noqa: E402
+from tests.support.postgres import throwaway_database  # noqa: E402
+from tests.support.stack import MODEL, LiveStack, prepared_stack, running  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -78,6 +78,11 @@ def score(
 
 async def _predict(model: Path, texts: List[str]) -> List[str]:
     import structlog
+
+    from bot import rasa_patches, settings
+
+    # As serve-rasa loads it, without TensorFlow (the runtime venv has none); nothing else.
+    rasa_patches.apply(settings.load(), model=model, only=["tf-free"])
     from rasa.core.agent import Agent
 
     # Rasa's structlog prints every parse at debug level; only warnings matter here.

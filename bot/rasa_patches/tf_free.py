@@ -21,12 +21,17 @@ starts to train: by then every module Rasa needs is imported.
 
 Undoing the patch takes the hook off ``sys.meta_path`` and the placeholders out of
 ``sys.modules``; modules imported while it was on keep the placeholders they were given.
+
+The runtime venv (requirements.lock) has no TensorFlow at all, so a process that imports Rasa
+without applying the patch gets :func:`stand_in_where_not_installed` instead: the test session,
+whose tests apply and undo the patches themselves.
 """
 
 from __future__ import annotations
 
 import importlib.abc
 import importlib.machinery
+import importlib.util
 import json
 import sys
 import tarfile
@@ -184,6 +189,19 @@ class _Finder(importlib.abc.MetaPathFinder):
 
 
 _FINDER = _Finder()
+
+
+def stand_in_where_not_installed() -> bool:
+    """Answer TensorFlow imports with placeholders in a venv that has no TensorFlow (the
+    runtime venv), outside the patch registry and never armed; True if it did.
+
+    For the test session: its tests import Rasa's modules (which import TensorFlow) and apply
+    and undo the patches themselves, so the session's stand-in must not be one of them.
+    """
+    if _FINDER in sys.meta_path or importlib.util.find_spec("tensorflow") is not None:
+        return False
+    sys.meta_path.insert(0, _FINDER)
+    return True
 
 
 def _install_finder(patching: Patching) -> None:

@@ -8,10 +8,12 @@ import os
 import subprocess
 import sys
 import tarfile
+from importlib import metadata
 from pathlib import Path
 
 import pytest
 
+from bench.prepare import tensorflow_python
 from bot import rasa_patches, settings
 from bot.rasa_patches import tf_free
 from bot.rasa_patches.registry import Context
@@ -44,10 +46,10 @@ print(json.dumps({
 """
 
 
-def probe(setting: str) -> dict:
+def probe(setting: str, python: str = sys.executable) -> dict:
     env = {**os.environ, "TF_FREE": setting, "PYTHONPATH": str(ROOT)}
     out = subprocess.run(
-        [sys.executable, "-c", PROBE, str(MODEL)],
+        [python, "-c", PROBE, str(MODEL)],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -59,8 +61,25 @@ def probe(setting: str) -> dict:
 
 
 @pytest.mark.skipif(not MODEL.exists(), reason="needs the trained model (make train)")
+def test_served_without_tensorflow() -> None:
+    free = probe("auto")
+    assert "tf-free" in free["done"]
+    assert free["placeholder"] == "_PlaceholderModule"
+    assert free["tensorflow_call"] == "refused"
+    assert free["intents"][:2] == ["ask_side_effects", "ask_costs"]
+
+
+#: The runtime venv has no TensorFlow; `make bench` builds a venv with it (TENSORFLOW_PYTHON).
+WITH_TENSORFLOW = tensorflow_python()
+
+
+@pytest.mark.skipif(not MODEL.exists(), reason="needs the trained model (make train)")
+@pytest.mark.skipif(
+    WITH_TENSORFLOW is None, reason="needs a venv with TensorFlow (make bench builds it)"
+)
 def test_same_answers_without_tensorflow() -> None:
-    free, loaded = probe("auto"), probe("0")
+    assert WITH_TENSORFLOW is not None
+    free, loaded = probe("auto"), probe("0", WITH_TENSORFLOW)
     assert "tf-free" in free["done"] and "tf-free" not in loaded["done"]
     assert free["placeholder"] == "_PlaceholderModule"
     assert loaded["placeholder"] == "module"
@@ -133,3 +152,27 @@ def test_the_error_names_the_setting_that_loads_tensorflow() -> None:
             tf_free._placeholder("tensorflow.constant")(1)
     finally:
         tf_free.arm(False)
+
+
+def test_a_venv_without_tensorflow_gets_the_stand_in() -> None:
+    """The test session's stand-in (tests/conftest.py): only where TensorFlow is not installed."""
+    code = (
+        "from bot.rasa_patches import tf_free; print(tf_free.stand_in_where_not_installed()); "
+        "print(tf_free.stand_in_where_not_installed()); import tensorflow; "
+        "print(type(tensorflow).__name__)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    ).stdout.split()
+    try:
+        metadata.version("tensorflow")
+    except metadata.PackageNotFoundError:
+        assert out == ["True", "False", "_PlaceholderModule"]
+    else:  # this venv has TensorFlow: left alone
+        assert out == ["False", "False", "module"]
