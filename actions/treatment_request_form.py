@@ -409,7 +409,7 @@ def read_confirmation(message: FormMessage, slots: Dict[str, Any]) -> Outcome:
 
 #: The reader of each field the form asks after consent (``interpret`` has handled cancel,
 #: privacy requests, consent, corrections, change and skip before). Every slot of the form in
-#: the domain but consent has one (tests/test_treatment_request_form.py checks it).
+#: the domain but consent has one (tests/actions/test_treatment_request_form.py checks it).
 FIELD_READERS: Dict[str, Reader] = {
     "full_name": read_full_name,
     "email": read_email,

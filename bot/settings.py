@@ -228,7 +228,7 @@ class Settings:
 
 def policy_figures() -> frozenset:
     """The only figures a policy text may say: the retention defaults, which the privacy
-    texts state (checked by tests/test_content_grounding.py and the blind evaluation)."""
+    texts state (checked by tests/content/test_content_grounding.py and the blind evaluation)."""
     return frozenset(
         {str(Settings.request_retention_days_after_close), str(Settings.transcript_retention_days)}
     )

@@ -6,7 +6,7 @@ directly: the tracker cache inserts the rows Rasa would (``bot/tracker_cache.py`
 console reads it (``bot/web/staff/tracker.py``), erasure and retention delete from it and the
 minimal transcripts rewrite its ``data`` (``bot/privacy/``), and the test data fills it
 (``tests/support/sample_data.py``). They all take the table and the row format from here, so a
-change in Rasa's schema is one change; ``tests/test_tracker_events.py`` checks both against
+change in Rasa's schema is one change; ``tests/db/test_tracker_events.py`` checks both against
 Rasa's own definition and ``save``.
 
 No Rasa import: the web app and the staff console do not load Rasa.

@@ -1,6 +1,6 @@
 """Every translation says what its English original says: the same figures, placeholders,
 buttons and ``metadata.source``, so the grounding test of the English answers covers every
-language (tests/test_content_grounding.py)."""
+language (tests/content/test_content_grounding.py)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from bot.content.tumours import SYNONYMS
 from bot.i18n import locales
 from bot.i18n.nlg import localised_responses, translated
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ENGLISH: Dict[str, List[dict]] = yaml.safe_load((ROOT / "domain.yml").read_text("utf-8"))[
     "responses"
 ]

@@ -7,8 +7,8 @@ import sqlite3
 
 import pytest
 
+from tests.privacy.test_privacy_live import mine
 from tests.support.stack import LiveStack
-from tests.test_privacy_live import mine
 
 pytestmark = pytest.mark.rasa_server
 

@@ -11,9 +11,9 @@ from sqlalchemy import text
 from bot.db.engine import get_engine, session_factory
 from bot.db.staff_models import ConversationSummary
 from bot.privacy import transcripts
-from tests import test_privacy
+from tests.privacy import test_privacy
+from tests.privacy.test_privacy import rasa_store
 from tests.rasa_patches.helpers import patched
-from tests.test_privacy import rasa_store
 
 urls = test_privacy.urls  # the fixture: migrated SQLite and PostgreSQL databases
 

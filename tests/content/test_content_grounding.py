@@ -14,7 +14,7 @@ from bot.content import article, glossary, passages
 from bot.content.tumours import TUMOURS
 from bot.settings import Settings, policy_figures
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
 RESPONSES: Dict[str, List[dict]] = DOMAIN["responses"]
 #: Texts about how the assistant works (privacy, safety, form steps): no article facts allowed.

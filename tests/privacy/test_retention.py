@@ -13,8 +13,15 @@ from bot.db.engine import get_engine, session_factory
 from bot.db.models import RequestStatus, TreatmentRequest
 from bot.db.staff_models import AuditEntry, ConversationReview, ConversationSummary
 from bot.privacy import erasure, retention
-from tests import test_privacy
-from tests.test_privacy import EMAIL, NAME, converse, count_events, rasa_store, store_request
+from tests.privacy import test_privacy
+from tests.privacy.test_privacy import (
+    EMAIL,
+    NAME,
+    converse,
+    count_events,
+    rasa_store,
+    store_request,
+)
 
 urls = test_privacy.urls  # the fixture: migrated SQLite and PostgreSQL databases
 
