@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import subprocess
 import time
 import urllib.error
@@ -83,19 +84,34 @@ S = TypeVar("S", bound=LiveStack)
 
 
 def start_process(cmd: List[str], env: Dict[str, str], log: Path) -> subprocess.Popen:
-    """``cmd`` in the repository, its output (stdout and stderr) to ``log``."""
-    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    """``cmd`` in the repository, its output (stdout and stderr) to ``log``, in a process group
+    of its own (a Rasa server with ``RASA_WORKERS=2`` forks its workers into it)."""
+    return subprocess.Popen(
+        cmd,
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def _signal_group(process: subprocess.Popen, signal_number: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal_number)
 
 
 def stop_processes(processes: List[subprocess.Popen]) -> None:
-    """Terminate them all, then wait; kill what has not stopped after 15 s."""
+    """Terminate them all, then wait; kill what has not stopped after 15 s. Each process's
+    whole group: a worker whose parent is gone must not keep serving (one outlived its test
+    stack and kept listening)."""
     for process in processes:
-        process.terminate()
+        _signal_group(process, signal.SIGTERM)
     for process in processes:
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        _signal_group(process, signal.SIGKILL)
+        process.wait()
 
 
 def start_servers(stack: LiveStack, web: bool = True) -> None:
