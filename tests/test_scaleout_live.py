@@ -37,7 +37,7 @@ from bot.supervision import commands
 from tests.support.chat import ChatClient, joined
 from tests.support.ports import free_ports as free_ports_in
 from tests.support.postgres import throwaway_database
-from tests.support.stack import MODEL, ROOT, wait_for
+from tests.support.stack import MODEL, ROOT, start_process, wait_for
 from tests.test_workers_live import SCRIPT
 
 pytestmark = pytest.mark.rasa_server
@@ -67,18 +67,6 @@ class Cluster:
     logs: Path
     servers: Dict[str, subprocess.Popen] = field(default_factory=dict)
     others: List[subprocess.Popen] = field(default_factory=list)
-
-
-def start(cmd: List[str], env: Dict[str, str], log: Path) -> subprocess.Popen:
-    """In its own process group, so a server and its worker processes can be killed at once."""
-    return subprocess.Popen(
-        cmd,
-        cwd=ROOT,
-        env=env,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
 
 
 def stop(process: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
@@ -171,18 +159,20 @@ def cluster() -> Iterator[Cluster]:
             own = {**env, "RASA_PORT": str(rasa_port), "ACTION_PORT": str(action_port)}
             own["RASA_WORKERS"] = workers
             result.others.append(
-                start(
+                start_process(
                     commands.serve("actions"),
                     own,
                     workdir / f"actions-{machine}.log",
                 )
             )
-            result.servers[machine] = start(
+            result.servers[machine] = start_process(
                 commands.serve("rasa"), own, workdir / f"rasa-{machine}.log"
             )
         nginx_cmd = [str(NGINX), "-p", str(runtime), "-e", str(runtime / "error.log")]
         result.others.append(
-            start([*nginx_cmd, "-c", str(conf), "-g", "daemon off;"], env, workdir / "nginx.log")
+            start_process(
+                [*nginx_cmd, "-c", str(conf), "-g", "daemon off;"], env, workdir / "nginx.log"
+            )
         )
         for machine, (rasa_port, action_port, _) in machines.items():
             wait_for(f"http://127.0.0.1:{action_port}/health", 60)
