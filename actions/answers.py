@@ -303,7 +303,7 @@ def units_for(question: Question, context: Context, in_form: bool) -> List[Unit]
         # results?", "does it shrink it?") the tumour the conversation is about
         return tumour_units(tumours_named(question.text)[:1] or [context.last_tumour])
     if intent == "affirm":  # a yes with nothing pending, or a short question read as one
-        if context.sections and ASKS.search(question.text):
+        if context.sections and ASKS.search(question.text):  # "when exactly?"
             return [section_quote(context.sections[0], context.language)]
         if "?" in question.text and len(question.text.split()) > MAX_YES_WORDS:
             return []  # a real question read as a yes ("warum schauen die so genau ...?")
@@ -401,8 +401,10 @@ def vague_units(tracker: Tracker, context: Context) -> List[Unit]:
     hit = best_passage(
         str(message.get("text") or ""), context, PASSAGE_VAGUE_IN_CONTEXT, within=True
     )
-    if hit or (message.get("intent") or {}).get("name") == "out_of_scope":
-        return [hit] if hit else []
+    if hit:
+        return [hit]
+    if (message.get("intent") or {}).get("name") == "out_of_scope":
+        return []
     return [section_quote(context.sections[0], context.language)]
 
 

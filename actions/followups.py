@@ -126,7 +126,7 @@ LOCAL_REFERS_RE = re.compile(
 )
 LOCAL_CONTINUES_RE = re.compile(
     rf"^\s*(?:{locales.alternation(locales.phrases('followup_starts'))})(?!\w)"
-    rf"|(?<!\w)(?:{locales.alternation(locales.phrases('followup_refers'))})(?!\w)",
+    rf"|{LOCAL_REFERS_RE.pattern}",
     re.IGNORECASE,
 )
 
