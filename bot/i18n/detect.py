@@ -23,6 +23,7 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 import yaml
 
 from bot.i18n import locales
+from bot.nlu.sparse_scoring import OneTextClassifier, TfidfRows
 from bot.settings import ROOT
 
 #: Fewer letters than this, or a single word, cannot be told apart reliably.
@@ -102,6 +103,18 @@ def serve(classifier: Any) -> None:
     _served["classifier"] = classifier
 
 
+class LanguageScorer(OneTextClassifier):
+    """The trained pipeline's ``predict_proba``, one text at a time on its own n-grams.
+
+    The pipeline's vectoriser and ``predict_proba`` check and copy for batches; for one message
+    that was ~1 ms of the ~1.5 ms of telling its language (bot/nlu/sparse_scoring.py).
+    """
+
+    def __init__(self, pipeline: Any) -> None:
+        rows = TfidfRows([pipeline[0]] if len(pipeline) == 2 else [])
+        super().__init__(rows, pipeline[-1], pipeline.predict_proba)
+
+
 def served() -> Any:
     return _served.get("classifier")
 
@@ -133,10 +146,17 @@ def switch_phrases() -> Tuple[Tuple[str, str], ...]:
     )
 
 
+@lru_cache(maxsize=1)
+def _any_switch_phrase() -> re.Pattern[str]:
+    """One pattern for all switch phrases: most messages name no language, told in one search."""
+    alternatives = "|".join(re.escape(phrase) for phrase, _ in switch_phrases())
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)")
+
+
 def requested_language(text: str) -> Optional[str]:
     """The language a short message names ("auf deutsch bitte" -> "de"), if any."""
     lowered = " ".join(text.lower().split())
-    if len(lowered) > MAX_SWITCH_CHARS:
+    if len(lowered) > MAX_SWITCH_CHARS or not _any_switch_phrase().search(lowered):
         return None
     for phrase, code in switch_phrases():
         if _has_phrase(lowered, phrase):

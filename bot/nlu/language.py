@@ -34,8 +34,8 @@ class LanguageDetector(StoredComponent, EntityExtractorMixin):
     FILE_NAME = "language.pkl"
 
     def use(self, model: Optional[Any]) -> None:
-        self.classifier = model
-        detect.serve(model)
+        self.classifier = None if model is None else detect.LanguageScorer(model)
+        detect.serve(self.classifier)
 
     @staticmethod
     def write(path: Path, model: Any) -> None:

@@ -17,20 +17,18 @@ import re
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-import numpy as np
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
-from scipy.sparse import csr_matrix
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion
-from sklearn.utils.extmath import softmax
 
 from bot.i18n import locales
 from bot.nlu.rule_component import StoredComponent
+from bot.nlu.sparse_scoring import OneTextClassifier, TfidfRows
 
 QUESTIONS_KEY = "questions"
 PERSONAL_CASE = "personal_case"
@@ -111,6 +109,14 @@ class QuestionSplitter(StoredComponent):
     def use(self, model: Optional[Dict[str, Any]]) -> None:
         self.features: Optional[FeatureUnion] = model["features"] if model else None
         self.clf: Optional[LogisticRegression] = model["clf"] if model else None
+        self.scorer: Optional[OneTextClassifier] = None
+        if model:
+            features, clf = model["features"], model["clf"]
+            self.scorer = OneTextClassifier(
+                TfidfRows.of_union(features),
+                clf,
+                lambda texts: clf.predict_proba(features.transform(texts)),
+            )
 
     @staticmethod
     def write(path: Path, model: Dict[str, Any]) -> None:
@@ -147,16 +153,12 @@ class QuestionSplitter(StoredComponent):
 
     # ------------------------------------------------------------------ inference
     def classify(self, texts: Sequence[str]) -> List[Tuple[str, float]]:
-        """(intent, probability) of each text; products over each row's non-zeros only."""
-        assert self.features is not None and self.clf is not None
-        X = csr_matrix(self.features.transform(list(texts)))
-        scores = np.empty((X.shape[0], self.clf.coef_.shape[0]))
-        for row in range(X.shape[0]):
-            start, end = X.indptr[row], X.indptr[row + 1]
-            scores[row] = self.clf.coef_[:, X.indices[start:end]] @ X.data[start:end]
-        probabilities = softmax(scores + self.clf.intercept_, copy=False)
+        """(intent, probability) of each text (bot/nlu/sparse_scoring.py: one text at a time)."""
+        assert self.scorer is not None
+        probabilities = self.scorer.predict_proba(list(texts))
         best = probabilities.argmax(axis=1)
-        return [(str(self.clf.classes_[i]), float(probabilities[r, i])) for r, i in enumerate(best)]
+        classes = self.scorer.classes_
+        return [(str(classes[i]), float(probabilities[r, i])) for r, i in enumerate(best)]
 
     def questions(self, text: str) -> List[Dict[str, Any]]:
         """The questions of ``text`` in order, or [] when it holds fewer than two.

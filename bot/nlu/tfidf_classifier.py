@@ -28,7 +28,8 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from rasa.utils.tensorflow.constants import RANKING_LENGTH
 from scipy.sparse import csr_matrix, hstack, issparse, vstack
 from sklearn.feature_extraction.text import TfidfTransformer
-from sklearn.utils.extmath import softmax
+
+from bot.nlu.sparse_scoring import is_multinomial, multinomial_probabilities, sublinear_tfidf
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +77,8 @@ class TfidfLogisticRegressionClassifier(LogisticRegressionClassifier):
         super().__init__(config, name, model_storage, resource)
         self.clf.set_params(C=float(self.config["C"]))
         self.transformers: Optional[List[TfidfTransformer]] = None
+        #: Each transformer's idf vector (its ``idf_`` property sums a sparse diagonal per read).
+        self.idfs: List[np.ndarray] = []
 
     def _weighted_row(self, message: Message) -> csr_matrix:
         """One message's row: each block's counts as sublinear TF-IDF, L2-normalised.
@@ -93,14 +96,11 @@ class TfidfLogisticRegressionClassifier(LogisticRegressionClassifier):
                 f"{len(self.transformers)}: retrain the model"
             )
         columns, values, width = [], [], 0
-        for matrix, transformer in zip(matrices, self.transformers):
+        for matrix, idf in zip(matrices, self.idfs):
             indices, counts, block_width = _coordinates(matrix)
-            present = counts > 0  # explicit zeros stay zero, as in TfidfTransformer
-            indices, counts = indices[present], counts[present]
-            weights = (np.log(counts) + 1.0) * transformer.idf_[indices]
-            norm = np.sqrt(np.dot(weights, weights))
+            indices, weights = sublinear_tfidf(indices, counts, idf)
             columns.append(indices + width)
-            values.append(weights / norm if norm > 0 else weights)
+            values.append(weights)
             width += block_width
         data = np.concatenate(values)
         return csr_matrix((data, np.concatenate(columns), [0, data.size]), shape=(1, width))
@@ -112,15 +112,21 @@ class TfidfLogisticRegressionClassifier(LogisticRegressionClassifier):
         it for every message; gathering the columns the row uses gives the same scores.
         """
         clf = self.clf
-        multinomial = len(clf.classes_) > 2 and clf.solver != "liblinear"
-        if not multinomial or clf.multi_class == "ovr":
+        if not is_multinomial(clf):
             return clf.predict_proba(X)
         X = X.tocsr()
-        scores = np.empty((X.shape[0], clf.coef_.shape[0]))
-        for row in range(X.shape[0]):
-            start, end = X.indptr[row], X.indptr[row + 1]
-            scores[row] = clf.coef_[:, X.indices[start:end]] @ X.data[start:end]
-        return softmax(scores + clf.intercept_, copy=False)
+        return np.vstack(
+            [
+                multinomial_probabilities(
+                    clf,
+                    (
+                        X.indices[X.indptr[row] : X.indptr[row + 1]],
+                        X.data[X.indptr[row] : X.indptr[row + 1]],
+                    ),
+                )
+                for row in range(X.shape[0])
+            ]
+        )
 
     def process(self, messages: List[Message]) -> List[Message]:
         """As Rasa's classifier: intent and ranking from the probabilities."""
@@ -153,6 +159,7 @@ class TfidfLogisticRegressionClassifier(LogisticRegressionClassifier):
             TfidfTransformer(sublinear_tf=True).fit(vstack(block, format="csr"))
             for block in columns
         ]
+        self.idfs = [transformer.idf_ for transformer in self.transformers]
         X = self._create_X(examples)
         self.clf.fit(X, [e.get("intent") for e in examples])
         self.persist()
@@ -190,4 +197,5 @@ class TfidfLogisticRegressionClassifier(LogisticRegressionClassifier):
             transformer.idf_ = idf
             transformers.append(transformer)
         component.transformers = transformers
+        component.idfs = idfs
         return component

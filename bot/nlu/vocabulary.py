@@ -10,7 +10,9 @@ the canonical key, so no synonym mapper is needed downstream.
 from __future__ import annotations
 
 import difflib
-from typing import Any, Dict, List, Mapping
+from collections import defaultdict
+from functools import lru_cache
+from typing import Any, Dict, List, Mapping, Optional
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
@@ -30,6 +32,47 @@ ENTITY_NAME = "tumour"
 FUZZY_CUTOFF = 0.82
 #: Shorter words are too easy to confuse ("carcino" vs "cardio"), so they must match exactly.
 FUZZY_MIN_LENGTH = 7
+#: Distinct words whose close match is remembered (in memory only; words, not messages).
+CLOSE_MATCHES_REMEMBERED = 2048
+
+
+class CloseWords:
+    """difflib's close match of one word among known words, asked only of words that can match.
+
+    ``difflib.get_close_matches`` scores every known word (546 across three languages) for
+    every long token, a third of the NLU's time. A ratio can never exceed
+    ``2 * min(a, b) / (a + b)`` for words of lengths a and b (difflib's ``real_quick_ratio``),
+    so known words of a length that cannot reach the cutoff are left out: the result is the
+    same, since difflib keeps the best score at or above the cutoff whatever the order.
+    """
+
+    def __init__(self, words: Mapping[str, str], cutoff: float = FUZZY_CUTOFF) -> None:
+        self.words = dict(words)
+        self.cutoff = cutoff
+        by_length: Dict[int, List[str]] = defaultdict(list)
+        for word in self.words:
+            by_length[len(word)].append(word)
+        self.by_length = dict(by_length)
+        self.key = lru_cache(maxsize=CLOSE_MATCHES_REMEMBERED)(self._key)
+
+    def candidates(self, word: str) -> List[str]:
+        """The known words whose length lets them reach the cutoff against ``word``."""
+        n = len(word)
+        return [
+            known
+            for length, words in self.by_length.items()
+            if 2.0 * min(n, length) / (n + length) >= self.cutoff
+            for known in words
+        ]
+
+    def _key(self, word: str) -> Optional[str]:
+        """The value of the known word closest to ``word``, if one reaches the cutoff."""
+        close = difflib.get_close_matches(word, self.candidates(word), n=1, cutoff=self.cutoff)
+        return self.words[close[0]] if close else None
+
+
+TUMOUR_WORDS = CloseWords(FUZZY_WORDS)
+TERM_WORDS = CloseWords(glossary.FUZZY_WORDS)
 
 
 def build_matcher(nlp: Language, synonyms: Mapping[str, List[str]] = SYNONYMS) -> PhraseMatcher:
@@ -43,7 +86,7 @@ def build_matcher(nlp: Language, synonyms: Mapping[str, List[str]] = SYNONYMS) -
 def find_mentions(
     doc: Doc,
     matcher: PhraseMatcher,
-    fuzzy_words: Mapping[str, str] = FUZZY_WORDS,
+    fuzzy_words: CloseWords = TUMOUR_WORDS,
     entity: str = "tumour",
 ) -> List[Dict[str, Any]]:
     """Mentions in ``doc`` as Rasa entity dicts, longest match first, no overlaps.
@@ -66,10 +109,9 @@ def find_mentions(
     for token in doc:
         if token.i in taken or len(token.text) < FUZZY_MIN_LENGTH or not token.is_alpha:
             continue
-        close = difflib.get_close_matches(token.lower_, fuzzy_words, n=1, cutoff=FUZZY_CUTOFF)
-        if close:
-            end = token.idx + len(token.text)
-            found.append(_entity(token.idx, end, fuzzy_words[close[0]], entity))
+        key = fuzzy_words.key(token.lower_)
+        if key:
+            found.append(_entity(token.idx, token.idx + len(token.text), key, entity))
     return sorted(found, key=lambda entity: entity["start"])
 
 
@@ -122,7 +164,7 @@ class TermEntityExtractor(SpacyRuleComponent, EntityExtractorMixin):
         matcher = self.matcher(model)
         for message in messages:
             doc = model.model.make_doc(message.get(TEXT) or "")
-            found = find_mentions(doc, matcher, glossary.FUZZY_WORDS, TERM_ENTITY)
+            found = find_mentions(doc, matcher, TERM_WORDS, TERM_ENTITY)
             entities = self.add_extractor_name(found)
             message.set(ENTITIES, message.get(ENTITIES, []) + entities, add_to_output=True)
         return messages

@@ -12,6 +12,8 @@ conversations (docs/performance.md) and keep Rasa's behaviour, none skips a chec
 ``sqlite-wal``            WAL and ``synchronous=NORMAL`` on the SQLite tracker store's engine
 ``sqlite-pool``           the SQLite tracker store keeps its connections open
 ``event-type-cache``      event type names resolved once, not by walking every Event class
+``count-vectors``         one message's token counts built directly, not by sklearn's batches
+``empty-domain-once``     the empty domain that ``is_empty`` compares with built once
 ``tracker-cache``         a conversation's events kept between messages, checked against the DB
 ``long-history``          per-message work that does not grow with the conversation
 ``sequential-graph``      the model's graph run node by node (``SequentialGraphRunner``)
@@ -47,7 +49,9 @@ from bot import settings as settings_module
 from bot.rasa_patches import (
     action_client,
     action_schema,
+    count_vectors,
     debug_logs,
+    domain_empty,
     entity_guard,
     erasure_hook,
     event_types,
@@ -115,6 +119,8 @@ PATCHES = (
     Patch("sqlite-wal", sqlite.install_wal),
     Patch("sqlite-pool", sqlite.install_pool),
     Patch("event-type-cache", event_types.install, training=True),
+    Patch("count-vectors", count_vectors.install),
+    Patch("empty-domain-once", domain_empty.install),
     Patch("tracker-cache", tracker_cache.install),
     Patch("long-history", history.install),
     Patch("sequential-graph", graph.install),
