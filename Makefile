@@ -29,11 +29,12 @@ TRAIN_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/nul
 	$(wildcard bot/nlu/*.py) $(wildcard bot/content/*.py)
 NODE_MODULES := node_modules/.package-lock.json
 
-.PHONY: help run test venv train migrate lint format bench bench-staff bench-languages bench-long test-adversarial lock clean
+.PHONY: help run test venv train migrate lint typecheck format bench bench-staff bench-languages bench-long test-adversarial lock clean
 
 help:
 	@echo "make run    install what is missing, train if data changed, start all servers"
-	@echo "make test   the same bootstrap, then every check (lint, validate, pytest, rasa test, NLU)"
+	@echo "make test   the same bootstrap, then every check (lint, types, validate, pytest, rasa test, NLU)"
+	@echo "make typecheck  mypy on bot/ and actions/ (its settings: pyproject.toml)"
 	@echo "make bench  benchmark our bot against a default Rasa bot (docs/performance.md);"
 	@echo "            installs the TensorFlow venv for that bot first (.venv-tensorflow, 3 GB)"
 	@echo "make bench-staff  staff console response times with 10,000 conversations"
@@ -89,6 +90,10 @@ test: $(VENV)/.complete $(MODEL) $(NODE_MODULES)
 lint: $(VENV)/.complete
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
+
+# The settings (plugin, flags) are in pyproject.toml's [tool.mypy]; `make test` runs it too.
+typecheck: $(VENV)/.complete
+	@$(VENV)/bin/mypy bot actions
 
 format: $(VENV)/.complete
 	@$(VENV)/bin/ruff format .

@@ -161,15 +161,19 @@ def redacted_traceback(exc_info: Any) -> str:
     if exc_info is True or not isinstance(exc_info, tuple) or exc_info[0] is None:
         return ""
     formatted = traceback.TracebackException(*exc_info, compact=True)
-    pending, seen = [formatted], set()
+    pending: list[Optional[traceback.TracebackException]] = [formatted]
+    seen: set[int] = set()
     while pending:
         current = pending.pop()
         if current is None or id(current) in seen:
             continue
         seen.add(id(current))
-        current._str = REDACTED  # the message, as format() prints it
+        # The message, as format() prints it: a private attribute, not in typeshed.
+        current._str = REDACTED  # type: ignore[attr-defined]
         if getattr(current, "text", None) is not None:  # a SyntaxError's source line
-            current.text = None
+            # None is what format() gets for an exception without a source line; typeshed
+            # says str.
+            current.text = None  # type: ignore[assignment]
         pending.extend([current.__cause__, current.__context__])
     return "".join(formatted.format()).rstrip("\n")
 

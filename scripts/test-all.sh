@@ -19,6 +19,7 @@ step() {
 }
 
 step "ruff (lint and format)" bash -c ".venv/bin/ruff check . && .venv/bin/ruff format --check ."
+step "mypy (bot, actions; settings in pyproject.toml)" .venv/bin/mypy bot actions
 step "rasa data validate" $PY -m bot.checks.validate_data
 # Browser tests run in their own process: Playwright's sync API keeps an event loop running in
 # the main thread for the whole session, which breaks asyncio tests that come after it.

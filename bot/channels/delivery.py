@@ -156,7 +156,7 @@ class RecordingOutput(CollectingOutputChannel):
         super().__init__()
         self.channel_name = channel_name
 
-    def name(self) -> str:  # type: ignore[override]
+    def name(self) -> str:
         return self.channel_name
 
     async def send_response(self, recipient_id: str, message: Dict[str, Any]) -> None:

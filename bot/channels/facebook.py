@@ -309,7 +309,7 @@ class SecureFacebookInput(FacebookInput):
             hub_signature_header, signature_of(app_secret, request_payload)
         )
 
-    def get_output_channel(self) -> SafeMessengerBot | None:  # type: ignore[override]
+    def get_output_channel(self) -> SafeMessengerBot | None:
         """The Send API client (appsecret_proof on every call); ``None`` when off. One per
         channel, so Rasa's HTTP API asking for it again opens no new connection pool."""
         if not self.enabled:
@@ -327,6 +327,7 @@ class SecureFacebookInput(FacebookInput):
             return off_blueprint(self.name())
         webhook = Blueprint("secure_facebook_webhook", __name__)
         output = self.get_output_channel()
+        assert output is not None  # an enabled channel has its Send API client
 
         @webhook.listener("before_server_stop")
         async def stop(_app: Any, _loop: Any) -> None:

@@ -24,7 +24,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Awaitable, Callable, Deque, Dict, Iterable, Optional, Tuple
+from typing import Awaitable, Callable, Deque, Dict, Iterable, Optional
 
 from bot import settings
 
@@ -136,13 +136,13 @@ class VisitorLimits:
     ) -> Verdict:
         """``handle()`` if ``keys`` are within their limits; else ``notify(PLEASE_WAIT_TEXT)``
         once and drop the message. Returns what was done."""
-        keys: Tuple[str, ...] = tuple(keys)
-        verdict = self.admit(*keys)
+        held = tuple(keys)  # read twice (admit, done): a generator would be empty the second time
+        verdict = self.admit(*held)
         if verdict is Verdict.ACCEPT:
             try:
                 await handle()
             finally:
-                self.done(*keys)
+                self.done(*held)
         elif verdict is Verdict.NOTIFY:
             logger.info("message dropped: its sender is over the message limits")
             try:

@@ -117,9 +117,9 @@ def command_as_intent(text: str) -> str:
     return text
 
 
-def button_title(message: Dict[str, Any], callback_data: str) -> str | None:
+def button_title(message: object, callback_data: str) -> str | None:
     """The title of the button in ``message``'s inline keyboard that sent ``callback_data``."""
-    keyboard = as_dict(message.get("reply_markup")).get("inline_keyboard")
+    keyboard = as_dict(as_dict(message).get("reply_markup")).get("inline_keyboard")
     for row in keyboard if isinstance(keyboard, list) else []:
         for button in row if isinstance(row, list) else []:
             if isinstance(button, dict) and button.get("callback_data") == callback_data:
@@ -292,7 +292,7 @@ class SecureTelegramInput(TelegramInput):
             and hmac.compare_digest(header.encode(), self.secret_token.encode())
         )
 
-    def get_output_channel(self) -> SafeTelegramOutput | None:  # type: ignore[override]
+    def get_output_channel(self) -> SafeTelegramOutput | None:
         """The bot (no network call); ``None`` when off, so Rasa's HTTP API collects instead."""
         if not self.enabled:
             return None
@@ -304,6 +304,7 @@ class SecureTelegramInput(TelegramInput):
         """Tell Telegram where to post, with the secret it must send back."""
         output = self.get_output_channel()
         try:
+            assert output is not None, "only an enabled channel registers its webhook"
             await output.request(
                 "setWebhook",
                 {
@@ -323,6 +324,7 @@ class SecureTelegramInput(TelegramInput):
             return off_blueprint(self.name())
         webhook = Blueprint("secure_telegram_webhook", __name__)
         output = self.get_output_channel()
+        assert output is not None  # an enabled channel has its bot
 
         @webhook.listener("after_server_start")
         async def start(_app: Sanic, _loop: Any) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import TypeGuard
 
 #: Sent instead of an empty message: the assistant answers it with its polite "not understood".
 EMPTY_MESSAGE_PAYLOAD = "/nlu_fallback"
@@ -34,6 +35,6 @@ def clean_user_text(text: str, max_chars: int) -> str:
     return cleaned[:max_chars]
 
 
-def is_valid_sender_id(sender_id: object) -> bool:
+def is_valid_sender_id(sender_id: object) -> TypeGuard[str]:
     """A sender id a client may choose: 1-128 characters of a safe set (no spaces, no slashes)."""
     return isinstance(sender_id, str) and SENDER_ID_RE.fullmatch(sender_id) is not None

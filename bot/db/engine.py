@@ -34,7 +34,7 @@ def _clear_cache() -> None:
 def _engine_for(url: str) -> Engine:
     """One engine per URL for the life of the process (engines pool their connections)."""
     parsed = make_url(url)
-    kwargs = {"future": True, "pool_pre_ping": True}
+    kwargs: dict[str, Any] = {"future": True, "pool_pre_ping": True}
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:":

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import enum
 import json
+from datetime import datetime
 from typing import Any, Dict, Optional
 
 from sqlalchemy import Boolean, Column, DateTime, Enum, Float, Integer, String, Text
+from sqlalchemy.orm import Mapped
 
 from bot.db.models import Base, utc_now
 
@@ -29,13 +31,13 @@ class StaffUser(Base):
 
     __tablename__ = "staff_users"
 
-    id = Column(Integer, primary_key=True)
-    email = Column(String(254), nullable=False, unique=True)
-    password_hash = Column(String(255), nullable=False)
-    is_active = Column(Boolean, nullable=False, default=True)
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    email: Mapped[str] = Column(String(254), nullable=False, unique=True)
+    password_hash: Mapped[str] = Column(String(255), nullable=False)
+    is_active: Mapped[bool] = Column(Boolean, nullable=False, default=True)
     #: Part of every session cookie; bumping it (logout, password reset) ends all sessions.
-    session_epoch = Column(Integer, nullable=False, default=0)
-    created_at = Column(DateTime(timezone=True), nullable=False, default=utc_now)
+    session_epoch: Mapped[int] = Column(Integer, nullable=False, default=0)
+    created_at: Mapped[datetime] = Column(DateTime(timezone=True), nullable=False, default=utc_now)
     last_login_at = Column(DateTime(timezone=True), nullable=True)
 
 
@@ -44,11 +46,13 @@ class AuditEntry(Base):
 
     __tablename__ = "audit_log"
 
-    id = Column(Integer, primary_key=True)
-    at = Column(DateTime(timezone=True), nullable=False, default=utc_now, index=True)
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    at: Mapped[datetime] = Column(
+        DateTime(timezone=True), nullable=False, default=utc_now, index=True
+    )
     #: The staff e-mail, copied so the trail survives the account.
-    actor = Column(String(254), nullable=False)
-    action = Column(String(64), nullable=False, index=True)
+    actor: Mapped[str] = Column(String(254), nullable=False)
+    action: Mapped[str] = Column(String(64), nullable=False, index=True)
     #: A sender id, a request reference or a description of an export's filters.
     target = Column(String(500), nullable=True, index=True)
     detail = Column(Text, nullable=True)
@@ -75,14 +79,14 @@ class ConversationReview(Base):
 
     __tablename__ = "conversation_reviews"
 
-    sender_id = Column(String(255), primary_key=True)
-    status = Column(
+    sender_id: Mapped[str] = Column(String(255), primary_key=True)
+    status: Mapped[ReviewStatus] = Column(
         Enum(ReviewStatus, name="review_status", native_enum=False, length=16),
         nullable=False,
         default=ReviewStatus.unreviewed,
     )
     #: Normalised tags wrapped in commas (",dosing,follow-up,") so one LIKE finds a whole tag.
-    tags = Column(String(1000), nullable=False, default="")
+    tags: Mapped[str] = Column(String(1000), nullable=False, default="")
     notes = Column(Text, nullable=True)
     reviewed_by = Column(String(254), nullable=True)
     reviewed_at = Column(DateTime(timezone=True), nullable=True)
@@ -93,30 +97,30 @@ class ConversationSummary(Base):
 
     __tablename__ = "conversation_summaries"
 
-    sender_id = Column(String(255), primary_key=True)
-    first_event_id = Column(Integer, nullable=False)
-    last_event_id = Column(Integer, nullable=False)
+    sender_id: Mapped[str] = Column(String(255), primary_key=True)
+    first_event_id: Mapped[int] = Column(Integer, nullable=False)
+    last_event_id: Mapped[int] = Column(Integer, nullable=False)
     #: Epoch seconds, like the tracker's ``timestamp``: dialect-neutral range filters.
-    started_at = Column(Float, nullable=False, index=True)
-    last_at = Column(Float, nullable=False, index=True)
+    started_at: Mapped[float] = Column(Float, nullable=False, index=True)
+    last_at: Mapped[float] = Column(Float, nullable=False, index=True)
     channel = Column(String(64), nullable=True)
-    sessions = Column(Integer, nullable=False, default=1)
-    user_messages = Column(Integer, nullable=False, default=0, index=True)
-    fallbacks = Column(Integer, nullable=False, default=0)
-    handoff = Column(Boolean, nullable=False, default=False)
+    sessions: Mapped[int] = Column(Integer, nullable=False, default=1)
+    user_messages: Mapped[int] = Column(Integer, nullable=False, default=0, index=True)
+    fallbacks: Mapped[int] = Column(Integer, nullable=False, default=0)
+    handoff: Mapped[bool] = Column(Boolean, nullable=False, default=False)
     #: JSON object intent -> number of user turns.
-    intents = Column(Text, nullable=False, default="{}")
+    intents: Mapped[str] = Column(Text, nullable=False, default="{}")
     #: JSON list of the (first few) user messages that fell back.
-    fallback_texts = Column(Text, nullable=False, default="[]")
+    fallback_texts: Mapped[str] = Column(Text, nullable=False, default="[]")
     #: Lower-cased user messages, one per line, for the full-text filter.
-    search_text = Column(Text, nullable=False, default="")
+    search_text: Mapped[str] = Column(Text, nullable=False, default="")
     #: User turns in the newest session; a session start after zero turns is not a new session.
-    open_session_users = Column(Integer, nullable=False, default=0)
+    open_session_users: Mapped[int] = Column(Integer, nullable=False, default=0)
     #: The conversation's language: its newest user turn's (``bot.web.staff.languages``).
-    language = Column(String(8), nullable=False, default="en", index=True)
+    language: Mapped[str] = Column(String(8), nullable=False, default="en", index=True)
     #: JSON object language -> {"turns", "fallbacks", "intents"} of the user turns in it; ""
     #: when all were in ``language`` (``bot.web.staff.languages.pack``).
-    language_turns = Column(Text, nullable=False, default="")
+    language_turns: Mapped[str] = Column(Text, nullable=False, default="")
     #: JSON {"slot": language slot now, "turn": newest user turn while a slot may still move it}.
     language_state = Column(Text, nullable=True)
 
@@ -126,9 +130,9 @@ class SummarySyncState(Base):
 
     __tablename__ = "summary_sync_state"
 
-    id = Column(Integer, primary_key=True)
+    id: Mapped[int] = Column(Integer, primary_key=True)
     #: The tracker URL without password: a different tracker means a rebuild.
-    source = Column(String(500), nullable=False)
-    last_event_id = Column(Integer, nullable=False, default=0)
+    source: Mapped[str] = Column(String(500), nullable=False)
+    last_event_id: Mapped[int] = Column(Integer, nullable=False, default=0)
     #: When summaries of erased senders were last looked for (epoch seconds).
-    reconciled_at = Column(Float, nullable=False, default=0.0)
+    reconciled_at: Mapped[float] = Column(Float, nullable=False, default=0.0)

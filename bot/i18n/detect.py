@@ -135,7 +135,7 @@ def switch_phrases() -> Tuple[Tuple[str, str], ...]:
     Each language's vocabulary.yml says how its speakers name our languages
     (``language_names: {code: [phrases]}``; ``language_switch`` lists requests for itself).
     """
-    pairs = []
+    pairs: List[Tuple[str, str]] = []
     for language in locales.languages():
         words = locales.vocabulary(language)
         for code, items in (words.get("language_names") or {}).items():
@@ -221,7 +221,7 @@ def guess(text: str, classifier: Any = None) -> Optional[str]:
         probabilities: Dict[str, float] = dict(
             zip(classifier.classes_, classifier.predict_proba([text.lower()])[0])
         )
-        best = max(probabilities, key=probabilities.get)
+        best = max(probabilities, key=probabilities.__getitem__)
         if probabilities[best] >= OURS_MIN_PROBABILITY:
             return best
     code, probability = _langid().classify(text)

@@ -73,7 +73,7 @@ class LocalisedNLG(TemplatedNaturalLanguageGenerator):
     def __init__(self, endpoint_config: Any = None, domain: Optional[Domain] = None) -> None:
         super().__init__(dict(domain.responses) if domain is not None else {})
 
-    @property  # type: ignore[override]
+    @property
     def responses(self) -> Responses:
         return self._responses
 

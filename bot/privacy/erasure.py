@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple, cast
 
 from sqlalchemy import delete, func, inspect, select, update
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, CursorResult, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import settings
@@ -132,10 +132,14 @@ def empty_personal_fields(
     """
     if not references:
         return 0
-    result = session.execute(
-        update(TreatmentRequest)
-        .where(TreatmentRequest.reference.in_(references))
-        .values(**{name: None for name in fields})
+    # An UPDATE's result is a CursorResult, which has the rowcount (typed as any Result).
+    result = cast(
+        CursorResult,
+        session.execute(
+            update(TreatmentRequest)
+            .where(TreatmentRequest.reference.in_(references))
+            .values(**{name: None for name in fields})
+        ),
     )
     return result.rowcount or 0
 

@@ -121,8 +121,8 @@ def form_values(events: List[Dict[str, Any]]) -> Dict[str, str]:
     placeholders = set(PLACEHOLDERS.values())
     for _, event, point in _walk(events):
         kind, asked = event.get("event"), point.asked
-        if kind == "slot" and _derived(event, point):
-            found.setdefault(event["value"].strip(), _derived(event, point))
+        if kind == "slot" and (derived := _derived(event, point)):
+            found.setdefault(event["value"].strip(), derived)
         if kind == "user" and asked in PLACEHOLDERS:
             said = event.get("text")
             if isinstance(said, str) and said.strip() and said not in placeholders:

@@ -197,7 +197,7 @@ def original(owner: Any, attribute: str) -> Any:
         for replacement in patching.replacements:
             if replacement.owner is owner and replacement.attribute == attribute:
                 if replacement.original is _MISSING:
-                    return getattr(super(owner, owner), attribute)  # type: ignore[arg-type]
+                    return getattr(super(owner, owner), attribute)
                 value = replacement.original
                 if isinstance(value, (staticmethod, classmethod)):
                     return value.__get__(None, owner)

@@ -72,7 +72,8 @@ def answer(action_call: Dict[str, Any]) -> Dict[str, Any]:
     name = action_call.get("next_action")
     events: List[Dict[str, Any]] = []
     if name == FORM_VALIDATION_ACTION:
-        slots = tracker.get("slots") if isinstance(tracker.get("slots"), dict) else {}
+        slots = tracker.get("slots")
+        slots = slots if isinstance(slots, dict) else {}
         requested = slots.get(REQUESTED_SLOT)
         if not isinstance(requested, str) or _leaves_the_form(tracker):
             # Activation (nothing asked yet) or a message for the rules: as the validation.

@@ -75,7 +75,9 @@ class SessionSigner:
         return token, self._login.dumps(token)
 
 
-def tokens_match(expected: str | None, given: str | None) -> bool:
+def tokens_match(expected: str | None, given: object) -> bool:
+    """``given`` is a form value as Starlette parses it: a str, or an UploadFile when a file
+    was posted (its ``str()`` is no token)."""
     return bool(expected and given) and hmac.compare_digest(str(expected), str(given))
 
 

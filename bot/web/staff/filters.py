@@ -7,11 +7,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from datetime import date, datetime, time, timedelta
-from typing import Dict, Mapping, Tuple
+from typing import TYPE_CHECKING, Dict, Mapping, Tuple
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from bot.i18n import locales
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 YES_NO = ("yes", "no")
 MAX_QUERY_CHARS = 200
@@ -55,7 +58,10 @@ def normalise_tag(tag: str) -> str:
 
 
 def _as_query(
-    filters: object, changes: Mapping[str, object], names: Dict[str, str], defaults: Dict[str, str]
+    filters: DataclassInstance,
+    changes: Mapping[str, object],
+    names: Dict[str, str],
+    defaults: Mapping[str, object],
 ) -> str:
     """URL parameters of a filters dataclass, leaving out empty values and defaults."""
     names = {"date_from": "from", "date_to": "to", **names}

@@ -113,7 +113,7 @@ def overview(
     requests_per_day = [0] * days
     topics: Counter = Counter()
     fell_back: Counter = Counter()
-    totals = Counter()
+    totals: Counter = Counter()
     conversations_in: Counter = Counter()
     turns_in: Counter = Counter()
     fallbacks_in: Counter = Counter()

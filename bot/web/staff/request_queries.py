@@ -7,7 +7,7 @@ adds the queries the console's filters need.
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import List
+from typing import List, overload
 
 from sqlalchemy import and_, func, or_, select, true
 from sqlalchemy.orm import sessionmaker
@@ -27,6 +27,10 @@ SEARCHED_FIELDS = (
 )
 
 
+@overload
+def as_utc(value: datetime) -> datetime: ...
+@overload
+def as_utc(value: None) -> None: ...
 def as_utc(value: datetime | None) -> datetime | None:
     """SQLite gives naive datetimes back; every stored time is UTC."""
     if value is None:

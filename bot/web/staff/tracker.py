@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Dict, List, Set
+from typing import Any, Dict, List, Sequence, Set
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import Text, and_, case, func, or_, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.sql.expression import ColumnElement
 
 from bot.db.tracker_events import events, has_table
 from bot.i18n.conversation import LANGUAGE_SLOT
@@ -52,6 +53,12 @@ def _parse(raw: str | None) -> Dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def _event(row: Sequence[Any]) -> Event:
+    """An ``events`` row, its seven columns in the table's order, with ``data`` parsed."""
+    event_id, sender_id, type_name, timestamp, intent_name, action_name, data = row
+    return Event(event_id, sender_id, type_name, timestamp, intent_name, action_name, _parse(data))
+
+
 def max_event_id(engine: Engine) -> int:
     with engine.connect() as connection:
         return connection.execute(select(func.max(events.c.id))).scalar() or 0
@@ -68,7 +75,7 @@ def events_after(engine: Engine, last_id: int, limit: int) -> List[Event]:
         events.c.type_name == "user",
         and_(events.c.type_name == "slot", events.c.action_name == LANGUAGE_SLOT),
     )
-    user_data = case((wanted, events.c.data), else_=None)
+    user_data: ColumnElement[Text] = case((wanted, events.c.data), else_=None)
     query = (
         select(
             events.c.id,
@@ -84,14 +91,14 @@ def events_after(engine: Engine, last_id: int, limit: int) -> List[Event]:
         .limit(limit)
     )
     with engine.connect() as connection:
-        return [Event(*row[:6], _parse(row[6])) for row in connection.execute(query)]
+        return [_event(row) for row in connection.execute(query)]
 
 
 def events_of(engine: Engine, sender_id: str) -> List[Event]:
     """Every event of one sender, in order, with its JSON (for the transcript)."""
     query = select(events).where(events.c.sender_id == sender_id).order_by(events.c.id)
     with engine.connect() as connection:
-        return [Event(*row[:6], _parse(row[6])) for row in connection.execute(query)]
+        return [_event(row) for row in connection.execute(query)]
 
 
 def has_sender(engine: Engine, sender_id: str) -> bool:

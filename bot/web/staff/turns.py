@@ -30,8 +30,10 @@ class UserTurn:
 def read_user_turn(event: Event, threshold: float) -> UserTurn:
     """Interpret a ``user`` event; tolerant of missing or odd fields in old events."""
     data = event.data
-    parse = data.get("parse_data") if isinstance(data.get("parse_data"), dict) else {}
-    intent_data = parse.get("intent") if isinstance(parse.get("intent"), dict) else {}
+    parse = data.get("parse_data")
+    parse = parse if isinstance(parse, dict) else {}
+    intent_data = parse.get("intent")
+    intent_data = intent_data if isinstance(intent_data, dict) else {}
     intent = event.intent_name or intent_data.get("name")
     confidence = intent_data.get("confidence")
     confidence = float(confidence) if isinstance(confidence, (int, float)) else None

@@ -144,8 +144,13 @@ class StaffConsole:
     def _safe_next(self, request: Request, target: str | None) -> str:
         """Only a path inside the console: no open redirect to another site."""
         root = self.root(request)
-        inside = bool(target) and target.startswith(root + "/") and not target.startswith("//")
-        if inside and "\\" not in target and "://" not in target:
+        if (
+            target
+            and target.startswith(root + "/")
+            and not target.startswith("//")
+            and "\\" not in target
+            and "://" not in target
+        ):
             return target
         return root + "/"
 
@@ -167,7 +172,7 @@ class StaffConsole:
                     return PlainTextResponse("invalid or missing CSRF token", status_code=403)
             return await handler(request, staff)
 
-        endpoint.access = "page"  # type: ignore[attr-defined]  (checked by tests/staff)
+        endpoint.access = "page"  # type: ignore[attr-defined]  # read by tests/staff/test_access
         return endpoint
 
     def data(self, handler: Handler) -> Handler:
