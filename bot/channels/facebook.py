@@ -41,7 +41,6 @@ from fbmessenger import MessengerClient
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.facebook import FacebookInput, MessengerBot
 from sanic import Blueprint, response
-from sanic.exceptions import InvalidUsage
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
@@ -49,14 +48,21 @@ from bot import settings
 from bot.channels.delivery import BackgroundHandler, Offer, PlatformError, RetryPolicy, with_retries
 from bot.channels.limits import VisitorLimits
 from bot.channels.messages import (
-    BUTTONS_ONLY_TEXT,
     PayloadTokens,
     as_dict,
-    off_blueprint,
+    button_choices,
+    button_parts,
     shorten,
     split_text,
 )
 from bot.channels.text import clean_user_text, is_valid_sender_id
+from bot.channels.webhook import (
+    current_agent,
+    off_blueprint,
+    refusal,
+    same_secret,
+    webhook_blueprint,
+)
 
 logger = logging.getLogger(__name__)
 # fbmessenger puts the page access token in the URL, which urllib3 logs at DEBUG level.
@@ -75,17 +81,6 @@ def signature_of(app_secret: str, body: bytes) -> str:
     """The ``X-Hub-Signature-256`` value Meta sends with ``body``."""
     digest = hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
     return SIGNATURE_PREFIX + digest
-
-
-def same_secret(given: str | None, expected: str) -> bool:
-    """Constant-time comparison that also takes a missing or non-ASCII value.
-
-    Sanic decodes header bytes that are not UTF-8 with ``surrogateescape``; such a value
-    cannot be encoded again (UnicodeEncodeError, HTTP 500), and is never a valid secret.
-    """
-    if given is None or not given.isascii():
-        return False
-    return hmac.compare_digest(given.encode(), expected.encode())
 
 
 def messaging_events(body: object) -> Iterator[Dict[str, Any]]:
@@ -205,7 +200,7 @@ class SafeMessengerBot(MessengerBot):
     async def send_text_with_buttons(
         self, recipient_id: str, text: str, buttons: List[Dict[str, Any]], **kwargs: Any
     ) -> None:
-        parts = split_text(text, MAX_TEXT) or [BUTTONS_ONLY_TEXT]
+        parts = button_parts(text, MAX_TEXT)
         for part in parts[:-1]:
             await self.post(recipient_id, {"text": part})
         last: Dict[str, Any] = {"text": parts[-1]}
@@ -234,18 +229,14 @@ class SafeMessengerBot(MessengerBot):
 
     def quick_replies(self, buttons: List[Dict[str, Any]]) -> List[Dict[str, str]]:
         """Messenger quick replies for Rasa buttons, within Messenger's limits."""
-        replies = []
-        for button in buttons:
-            title = str(button.get("title") or "").strip() if isinstance(button, dict) else ""
-            if title:
-                payload = str(button.get("payload") or title)
-                replies.append(
-                    {
-                        "content_type": "text",
-                        "title": shorten(title, MAX_QUICK_REPLY_TITLE),
-                        "payload": self.payloads.encode(payload, MAX_PAYLOAD_BYTES),
-                    }
-                )
+        replies = [
+            {
+                "content_type": "text",
+                "title": shorten(title, MAX_QUICK_REPLY_TITLE),
+                "payload": self.payloads.encode(payload, MAX_PAYLOAD_BYTES),
+            }
+            for title, payload in button_choices(buttons)
+        ]
         if len(replies) > MAX_QUICK_REPLIES:
             logger.warning(
                 "facebook: %d buttons, only the first %d sent", len(replies), MAX_QUICK_REPLIES
@@ -325,18 +316,9 @@ class SecureFacebookInput(FacebookInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         if not self.enabled:
             return off_blueprint(self.name())
-        webhook = Blueprint("secure_facebook_webhook", __name__)
         output = self.get_output_channel()
         assert output is not None  # an enabled channel has its Send API client
-
-        @webhook.listener("before_server_stop")
-        async def stop(_app: Any, _loop: Any) -> None:
-            await self.background.close()  # lets the events already taken finish
-            await output.close()
-
-        @webhook.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
+        webhook = webhook_blueprint(self.name(), self.background, output.close)
 
         @webhook.route("/webhook", methods=["GET"])
         async def verify(request: Request) -> HTTPResponse:
@@ -349,14 +331,13 @@ class SecureFacebookInput(FacebookInput):
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
             signature = request.headers.get(SIGNATURE_HEADER) or ""
-            if not self.validate_hub_signature(self.fb_secret, request.body, signature):
-                return response.json({"error": "forbidden"}, status=403)
-            try:
-                body = request.json
-            except InvalidUsage:
-                return response.json({"error": "the body must be JSON"}, status=400)
+            authentic = self.validate_hub_signature(self.fb_secret, request.body, signature)
+            refused = refusal(request, authentic)
+            if refused is not None:
+                return refused
+            body = request.json
             metadata = self.get_metadata(request)
-            app = request.app
+            agent = current_agent(request)
             for event in messaging_events(body):
                 found = event_text(event, self.payloads)
                 if found is None:
@@ -372,7 +353,7 @@ class SecureFacebookInput(FacebookInput):
                 offer = self.background.offer(
                     event_id(event),
                     message,
-                    lambda: getattr(app.ctx, "agent", None),
+                    agent,
                     on_new_message,
                     output,
                 )

@@ -1,6 +1,7 @@
 """What the messenger channels (Telegram, Facebook) share: size limits, button payloads.
 
-Delivery (background handling, retries, failure records) is in ``bot/channels/delivery.py``.
+Delivery (background handling, retries, failure records) is in ``bot/channels/delivery.py``,
+the webhook's checks and common routes in ``bot/channels/webhook.py``.
 
 Messenger platforms reject a message that is too long and a button payload that is too big,
 and each does it at its own limit. Rasa 3.6's channels send whatever the domain holds (and split
@@ -15,11 +16,7 @@ import base64
 import hashlib
 import logging
 from collections import OrderedDict
-from typing import Any, Dict, List
-
-from sanic import Blueprint, response
-from sanic.request import Request
-from sanic.response import HTTPResponse
+from typing import Any, Dict, List, Tuple
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +75,21 @@ def _longest_prefix(text: str, limit: int) -> str:
     return text
 
 
+def button_parts(text: str, limit: int) -> List[str]:
+    """``text`` split for a message with buttons: never empty, the buttons go with the last part."""
+    return split_text(text, limit) or [BUTTONS_ONLY_TEXT]
+
+
+def button_choices(buttons: List[Dict[str, Any]]) -> List[Tuple[str, str]]:
+    """(title, payload) of each Rasa button with a title (no payload: the title is sent)."""
+    choices = []
+    for button in buttons:
+        title = str(button.get("title") or "").strip() if isinstance(button, dict) else ""
+        if title:
+            choices.append((title, str(button.get("payload") or title)))
+    return choices
+
+
 def shorten(text: str, limit: int) -> str:
     """``text`` cut to ``limit`` characters, ending in an ellipsis when something was cut."""
     text = text.strip()
@@ -113,15 +125,3 @@ class PayloadTokens:
         if not data.startswith(TOKEN_PREFIX):
             return data
         return self._payloads.get(data)
-
-
-def off_blueprint(name: str) -> Blueprint:
-    """The routes of a channel whose settings are missing: every request gets 404."""
-    blueprint = Blueprint(f"{name}_webhook_off", __name__)
-
-    async def off(_: Request) -> HTTPResponse:
-        return response.json({"error": f"the {name} channel is not enabled"}, status=404)
-
-    blueprint.add_route(off, "/", methods=["GET"])
-    blueprint.add_route(off, "/webhook", methods=["GET", "POST"])
-    return blueprint

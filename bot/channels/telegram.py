@@ -31,7 +31,6 @@ This channel:
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
 import logging
 import re
@@ -47,21 +46,21 @@ from aiogram.utils.exceptions import ValidationError
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.telegram import TelegramInput, TelegramOutput
 from sanic import Blueprint, Sanic, response
-from sanic.exceptions import InvalidUsage
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import settings
 from bot.channels.delivery import BackgroundHandler, Offer, PlatformError, RetryPolicy, with_retries
 from bot.channels.limits import VisitorLimits
-from bot.channels.messages import (
-    BUTTONS_ONLY_TEXT,
-    PayloadTokens,
-    as_dict,
-    off_blueprint,
-    split_text,
-)
+from bot.channels.messages import PayloadTokens, as_dict, button_choices, button_parts, split_text
 from bot.channels.text import clean_user_text
+from bot.channels.webhook import (
+    current_agent,
+    off_blueprint,
+    refusal,
+    same_secret,
+    webhook_blueprint,
+)
 from bot.i18n.hint import channel_metadata
 
 logger = logging.getLogger(__name__)
@@ -213,7 +212,7 @@ class SafeTelegramOutput(TelegramOutput):
     async def send_text_with_buttons(
         self, recipient_id: str, text: str, buttons: List[Dict[str, Any]], **kwargs: Any
     ) -> None:
-        parts = split_text(text, MAX_TEXT) or [BUTTONS_ONLY_TEXT]
+        parts = button_parts(text, MAX_TEXT)
         for part in parts[:-1]:
             await self.send_message(recipient_id, part)
         await self.send_message(recipient_id, parts[-1], reply_markup=self.keyboard(buttons))
@@ -221,12 +220,9 @@ class SafeTelegramOutput(TelegramOutput):
     def keyboard(self, buttons: List[Dict[str, Any]]) -> InlineKeyboardMarkup | None:
         """One button per row (titles stay readable on a phone); ``None`` if none is usable."""
         markup = InlineKeyboardMarkup()
-        for button in buttons:
-            title = str(button.get("title") or "").strip() if isinstance(button, dict) else ""
-            if title:
-                payload = str(button.get("payload") or title)
-                data = self.payloads.encode(payload, MAX_CALLBACK_DATA_BYTES)
-                markup.row(InlineKeyboardButton(title, callback_data=data))
+        for title, payload in button_choices(buttons):
+            data = self.payloads.encode(payload, MAX_CALLBACK_DATA_BYTES)
+            markup.row(InlineKeyboardButton(title, callback_data=data))
         return markup if markup.inline_keyboard else None
 
 
@@ -281,16 +277,8 @@ class SecureTelegramInput(TelegramInput):
         return not problems
 
     def is_from_telegram(self, header: str | None) -> bool:
-        """Whether the request carries our secret token (constant-time comparison).
-
-        A header that is not ASCII (Sanic keeps non-UTF-8 bytes as surrogates, which cannot be
-        encoded again) is never the token.
-        """
-        return (
-            header is not None
-            and header.isascii()
-            and hmac.compare_digest(header.encode(), self.secret_token.encode())
-        )
+        """Whether the request carries our secret token (constant-time comparison)."""
+        return same_secret(header, self.secret_token)
 
     def get_output_channel(self) -> SafeTelegramOutput | None:
         """The bot (no network call); ``None`` when off, so Rasa's HTTP API collects instead."""
@@ -322,33 +310,22 @@ class SecureTelegramInput(TelegramInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         if not self.enabled:
             return off_blueprint(self.name())
-        webhook = Blueprint("secure_telegram_webhook", __name__)
         output = self.get_output_channel()
         assert output is not None  # an enabled channel has its bot
+        # aiogram makes a new session when the old one is closed: looked up when the server stops.
+        webhook = webhook_blueprint(self.name(), self.background, lambda: output.session.close())
 
         @webhook.listener("after_server_start")
         async def start(_app: Sanic, _loop: Any) -> None:
             if self.webhook_url:  # in the background: the server must not wait for Telegram
                 self._webhook_task = asyncio.get_running_loop().create_task(self.register_webhook())
 
-        @webhook.listener("before_server_stop")
-        async def stop(_app: Sanic, _loop: Any) -> None:
-            await self.background.close()  # lets the updates already taken finish
-            await output.session.close()
-
-        @webhook.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
-
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
-            if not self.is_from_telegram(request.headers.get(SECRET_HEADER)):
-                return response.json({"error": "forbidden"}, status=403)
-            try:
-                update = request.json
-            except InvalidUsage:
-                return response.json({"error": "the body must be JSON"}, status=400)
-            incoming = parse_update(update, self.payloads)
+            refused = refusal(request, self.is_from_telegram(request.headers.get(SECRET_HEADER)))
+            if refused is not None:
+                return refused
+            incoming = parse_update(request.json, self.payloads)
             if incoming is None:
                 return response.json({"status": "ignored"})
             query_id = incoming.callback_query_id
@@ -363,11 +340,10 @@ class SecureTelegramInput(TelegramInput):
                 input_channel=self.name(),
                 metadata=channel_metadata({"language": incoming.language_code}),
             )
-            app = request.app
             offer = self.background.offer(
                 incoming.update_id,
                 message,
-                lambda: getattr(app.ctx, "agent", None),
+                current_agent(request),
                 on_new_message,
                 output,
                 before=stop_spinner if query_id else None,
