@@ -109,9 +109,9 @@ def find_mentions(
     for token in doc:
         if token.i in taken or len(token.text) < FUZZY_MIN_LENGTH or not token.is_alpha:
             continue
-        key = fuzzy_words.key(token.lower_)
-        if key:
-            found.append(_entity(token.idx, token.idx + len(token.text), key, entity))
+        close = fuzzy_words.key(token.lower_)
+        if close:
+            found.append(_entity(token.idx, token.idx + len(token.text), close, entity))
     return sorted(found, key=lambda entity: entity["start"])
 
 
