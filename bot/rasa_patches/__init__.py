@@ -14,6 +14,7 @@ conversations (docs/performance.md) and keep Rasa's behaviour, none skips a chec
 ``event-type-cache``      event type names resolved once, not by walking every Event class
 ``count-vectors``         one message's token counts built directly, not by sklearn's batches
 ``empty-domain-once``     the empty domain that ``is_empty`` compares with built once
+``rule-index``            the rules tested first against the state they can match (same keys)
 ``tracker-cache``         a conversation's events kept between messages, checked against the DB
 ``long-history``          per-message work that does not grow with the conversation
 ``sequential-graph``      the model's graph run node by node (``SequentialGraphRunner``)
@@ -61,6 +62,7 @@ from bot.rasa_patches import (
     local_actions,
     registry,
     retry_replay,
+    rule_index,
     skops_first,
     sqlite,
     tf_free,
@@ -121,6 +123,7 @@ PATCHES = (
     Patch("event-type-cache", event_types.install, training=True),
     Patch("count-vectors", count_vectors.install),
     Patch("empty-domain-once", domain_empty.install),
+    Patch("rule-index", rule_index.install),
     Patch("tracker-cache", tracker_cache.install),
     Patch("long-history", history.install),
     Patch("sequential-graph", graph.install),

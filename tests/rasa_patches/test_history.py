@@ -7,81 +7,35 @@ is compared with the one Rasa's own code makes; the work per prediction is count
 
 from __future__ import annotations
 
-import asyncio
 import copy as copy_module
-from typing import Iterator, List
+from typing import Iterator
 
 import pytest
-from rasa.shared.core.events import ActionExecuted, Event, SessionStarted
+from rasa.shared.core.events import ActionExecuted
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot import rasa_patches
 from bot.rasa_patches import history
-from tests.rasa_patches.helpers import patched
-from tests.support.stack import MODEL, ROOT
+from tests.rasa_patches.helpers import (
+    long_conversation,
+    patched,
+    prediction,
+    predictions,
+    story_events,
+    trained_agent,
+)
 
 
 @pytest.fixture(scope="module")
 def agent():
-    from rasa.core.agent import load_agent
-
-    if not MODEL.exists():
-        pytest.fail(f"no trained model at {MODEL}: run `make train`")
     assert not rasa_patches.registry.is_applied("long-history")
-    loaded = asyncio.run(load_agent(str(MODEL)))
-    yield loaded
+    yield trained_agent()
 
 
 @pytest.fixture()
 def incremental() -> Iterator[None]:
     with patched("long-history"):
         yield
-
-
-def story_events(domain) -> List[List[Event]]:
-    """The events of each test story, as ``rasa test`` plays them."""
-    from rasa.shared.core.generator import TrainingDataGenerator
-    from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
-    from rasa.shared.core.training_data.structures import StoryGraph
-
-    steps = YAMLStoryReader(domain).read_from_file(str(ROOT / "tests" / "test_stories.yml"))
-    generator = TrainingDataGenerator(
-        StoryGraph(steps), domain, augmentation_factor=0, use_story_concatenation=False
-    )
-    return [list(t.events) for t in generator.generate_story_trackers()]
-
-
-def long_conversation(domain, repeats: int = 5) -> List[Event]:
-    """All the test stories one after the other, ``repeats`` times (fresh event objects)."""
-    events: List[Event] = []
-    for _ in range(repeats):
-        for story in story_events(domain):
-            events += [copy_module.deepcopy(e) for e in story if not isinstance(e, SessionStarted)]
-    return events
-
-
-def prediction(agent, tracker: DialogueStateTracker) -> tuple:
-    found = agent.processor._predict_next_with_tracker(tracker)
-    return (
-        found.policy_name,
-        list(found.probabilities),
-        [{k: v for k, v in e.as_dict().items() if k != "timestamp"} for e in found.events],
-        found.hide_rule_turn,
-        found.is_end_to_end_prediction,
-        found.is_no_user_prediction,
-    )
-
-
-def predictions(agent, events: List[Event], sender: str) -> list:
-    """The prediction before every action, growing one tracker as the processor does."""
-    tracker = DialogueStateTracker(sender, agent.domain.slots)
-    found = []
-    for event in events:
-        if isinstance(event, ActionExecuted):
-            found.append(prediction(agent, tracker))
-            tracker = tracker.copy()  # as the processor and the tracker cache do
-        tracker.update(event)
-    return found
 
 
 def test_predictions_on_the_test_stories_are_rasas(agent) -> None:
