@@ -293,12 +293,37 @@ def kept_states(policy: Any) -> Optional[int]:
 # ---------------------------------------------------------------- tracker copies
 
 
+def shallow_copy(value: Any) -> Any:
+    """``copy.copy(value)`` for a plain object (a slot) without the reduce protocol's detour.
+
+    For a class with no ``__copy__``, ``__reduce__``, ``__getstate__``, ``__setstate__`` or
+    non-empty ``__slots__`` of its own, ``copy.copy`` makes a new instance and updates its
+    ``__dict__`` with the original's; this does the same directly (slots are copied four times
+    a message). Any other class goes through ``copy.copy``.
+    """
+    cls = type(value)
+    if cls not in _PLAIN_CLASSES:
+        if any(
+            hasattr(cls, name) and getattr(cls, name) is not getattr(object, name, None)
+            for name in ("__copy__", "__reduce__", "__reduce_ex__", "__getstate__", "__setstate__")
+        ) or any(vars(base).get("__slots__") for base in cls.__mro__):  # ABC's () is none
+            return copy.copy(value)
+        _PLAIN_CLASSES.add(cls)
+    clone = cls.__new__(cls)
+    clone.__dict__.update(value.__dict__)
+    return clone
+
+
+#: Classes ``shallow_copy`` has found plain.
+_PLAIN_CLASSES: set = set()
+
+
 def fast_copy(tracker: Any) -> Any:
     """``tracker.copy()`` without replaying its events: the same state, copied."""
     clone = tracker.init_copy()
     clone.events.extend(tracker.events)
     for name, slot in tracker.slots.items():
-        clone.slots[name] = copy.copy(slot)
+        clone.slots[name] = shallow_copy(slot)
     clone._paused = tracker._paused
     clone.followup_action = tracker.followup_action
     clone.latest_action = dict(tracker.latest_action) if tracker.latest_action else {}

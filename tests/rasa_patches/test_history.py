@@ -137,3 +137,26 @@ def test_an_erased_conversation_is_forgotten(agent, incremental) -> None:
     assert "erased" in history._applied and "erased" in history._states
     SessionCache(10).drop("erased")
     assert "erased" not in history._applied and "erased" not in history._states
+
+
+def test_slot_copies_are_copy_copys(agent) -> None:
+    """``shallow_copy`` copies each of the domain's slots as ``copy.copy`` does, and leaves
+    classes with their own copy protocol or ``__slots__`` to ``copy.copy``."""
+    for slot in agent.domain.slots:
+        ours, theirs = history.shallow_copy(slot), copy_module.copy(slot)
+        assert ours is not slot and type(ours) is type(theirs)
+        assert vars(ours) == vars(theirs) == vars(slot)
+        assert vars(ours) is not vars(slot)
+
+    class Slotted:
+        __slots__ = ("value",)
+
+    class OwnCopy:
+        def __copy__(self):
+            return "own copy"
+
+    slotted = Slotted()
+    slotted.value = 3
+    assert history.shallow_copy(slotted).value == 3
+    assert history.shallow_copy(OwnCopy()) == "own copy"
+    assert Slotted not in history._PLAIN_CLASSES and OwnCopy not in history._PLAIN_CLASSES
