@@ -301,7 +301,7 @@ def shallow_copy(value: Any) -> Any:
     ``__dict__`` with the original's; this does the same directly (slots are copied four times
     a message). Any other class goes through ``copy.copy``.
     """
-    cls = type(value)
+    cls: Any = type(value)
     if cls not in _PLAIN_CLASSES:
         if any(
             hasattr(cls, name) and getattr(cls, name) is not getattr(object, name, None)
