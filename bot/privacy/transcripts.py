@@ -27,7 +27,7 @@ import json
 import logging
 from typing import Any, Dict, List, Optional, Reversible
 
-from sqlalchemy import inspect, select, update
+from sqlalchemy import bindparam, inspect, select, update
 
 from bot.db import tracker_events
 
@@ -212,11 +212,18 @@ def minimise(store: Any, tracker: Any) -> Dict[str, str]:
             )
             stored = [json.loads(row.data) for row in rows]
             values = {**form_values(stored), **values}
-            for row, new in zip(rows, redact(stored, values)):
-                if new is not None:
-                    connection.execute(
-                        update(table).where(table.c.id == row.id).values(data=json.dumps(new))
-                    )
+            changed = [
+                {"row_id": row.id, "new_data": json.dumps(new)}
+                for row, new in zip(rows, redact(stored, values))
+                if new is not None
+            ]
+            if changed:  # one statement for all rows (executemany), not one per row
+                connection.execute(
+                    update(table)
+                    .where(table.c.id == bindparam("row_id"))
+                    .values(data=bindparam("new_data")),
+                    changed,
+                )
     for index, new in enumerate(redact(memory, values)):
         if new is not None:
             tracker.events[index] = Event.from_parameters(new)

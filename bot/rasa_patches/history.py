@@ -319,11 +319,21 @@ _PLAIN_CLASSES: set = set()
 
 
 def fast_copy(tracker: Any) -> Any:
-    """``tracker.copy()`` without replaying its events: the same state, copied."""
-    clone = tracker.init_copy()
+    """``tracker.copy()`` without replaying its events: the same state, copied.
+
+    The clone is made as ``init_copy`` makes it, but without slots: ``init_copy`` would copy
+    every slot and reset it, only for each to be copied again with its current value.
+    """
+    from rasa.shared.constants import DEFAULT_SENDER_ID
+
+    clone = type(tracker)(
+        tracker.sender_id or DEFAULT_SENDER_ID,
+        None,
+        tracker._max_event_history,
+        is_rule_tracker=tracker.is_rule_tracker,
+    )
+    clone.slots = {name: shallow_copy(slot) for name, slot in tracker.slots.items()}
     clone.events.extend(tracker.events)
-    for name, slot in tracker.slots.items():
-        clone.slots[name] = shallow_copy(slot)
     clone._paused = tracker._paused
     clone.followup_action = tracker.followup_action
     clone.latest_action = dict(tracker.latest_action) if tracker.latest_action else {}
