@@ -90,48 +90,9 @@ def _refuse(what: str) -> None:
         )
 
 
-class _PlaceholderType(type):
-    """Metaclass: every attribute of a placeholder class is another placeholder class."""
-
-    def __getattr__(cls, name: str) -> Any:
-        if name.startswith("__") and name.endswith("__"):
-            raise AttributeError(name)
-        return _placeholder(f"{cls.__qualname__}.{name}")
-
-    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
-        _refuse(cls.__qualname__)
-        if len(args) == 1 and callable(args[0]) and not kwargs:
-            return args[0]  # used as a decorator: keep the function
-        return type.__call__(_Placeholder)
-
-    def __bool__(cls) -> bool:
-        return False
-
-    def __iter__(cls) -> Any:
-        return iter(())
-
-    def __len__(cls) -> int:
-        return 0
-
-    def __or__(cls, other: Any) -> Any:  # ``tf.Tensor | None`` in annotations
-        return cls
-
-    __ror__ = __or__
-
-
-class _Placeholder(metaclass=_PlaceholderType):
-    """What a placeholder call returns: a decorator that keeps the decorated function."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        _refuse("a TensorFlow decorator")
-        if len(args) == 1 and callable(args[0]) and not kwargs:
-            return args[0]
-        return type.__call__(_Placeholder)
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("__") and name.endswith("__"):
-            raise AttributeError(name)
-        return _placeholder(name)
+class _Empty:
+    """Falsy, empty and iterable over nothing: how a placeholder class and its instances
+    answer truth tests, ``len`` and loops (the metaclass gives these to the classes)."""
 
     def __bool__(self) -> bool:
         return False
@@ -141,6 +102,47 @@ class _Placeholder(metaclass=_PlaceholderType):
 
     def __len__(self) -> int:
         return 0
+
+
+def _dunder(name: str) -> bool:
+    return name.startswith("__") and name.endswith("__")
+
+
+def _call(what: str, args: Any, kwargs: Any) -> Any:
+    """A placeholder called: refused once armed; as a decorator it keeps the function."""
+    _refuse(what)
+    if len(args) == 1 and callable(args[0]) and not kwargs:
+        return args[0]
+    return type.__call__(_Placeholder)
+
+
+class _PlaceholderType(_Empty, type):
+    """Metaclass: every attribute of a placeholder class is another placeholder class."""
+
+    def __getattr__(cls, name: str) -> Any:
+        if _dunder(name):
+            raise AttributeError(name)
+        return _placeholder(f"{cls.__qualname__}.{name}")
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        return _call(cls.__qualname__, args, kwargs)
+
+    def __or__(cls, other: Any) -> Any:  # ``tf.Tensor | None`` in annotations
+        return cls
+
+    __ror__ = __or__
+
+
+class _Placeholder(_Empty, metaclass=_PlaceholderType):
+    """What a placeholder call returns: a decorator that keeps the decorated function."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return _call("a TensorFlow decorator", args, kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        if _dunder(name):
+            raise AttributeError(name)
+        return _placeholder(name)
 
 
 _classes: dict = {}
