@@ -149,6 +149,8 @@ class Unit:
     response: str
     values: Tuple[Tuple[str, str], ...] = ()
     tumour: Optional[str] = None
+    #: The article section a quote comes from (not part of what is said, so not compared).
+    section: Optional[str] = field(default=None, compare=False)
 
 
 @dataclass
@@ -196,7 +198,24 @@ def section_quote(section: str, language: str = DEFAULT_LANGUAGE) -> Unit:
             ("section", passages.section_title(section, language)),
             ("quote", " ".join(p.cleaned for p in sentences)),
         ),
+        section=section,
     )
+
+
+def section_topic(section: str, domain: Dict[str, Any]) -> Optional[str]:
+    """The answer of ``domain`` whose source starts with the article section ``section``, so
+    that its sections begin with it: a topic's answer before a term's definition, one with
+    that section alone first, then in the domain's order."""
+    found: List[Tuple[bool, int, int, str]] = []
+    for order, (name, variations) in enumerate((domain.get("responses") or {}).items()):
+        if name == "utter_article_quote":
+            continue
+        for variation in variations or []:
+            source = (variation.get("metadata") or {}).get("source")
+            sources = [source] if isinstance(source, str) else list(source or [])
+            if sources and sources[0] == section:
+                found.append((str(name).startswith("utter_define_"), len(sources), order, name))
+    return str(min(found)[3]) if found else None
 
 
 def tumours_named(text: str) -> List[str]:
@@ -213,6 +232,7 @@ def passage_unit(passage: passages.Passage) -> Unit:
     return Unit(
         "utter_article_quote",
         (("section", passage.title), ("quote", passage.cleaned)),
+        section=passage.section,
     )
 
 
@@ -528,6 +548,11 @@ class ActionAnswer(Action):
         # after "the article does not cover this" is still about the last topic.
         if last.response not in {"utter_article_quote", "utter_not_covered"}:
             events.append(SlotSet("last_topic", last.response))
+        elif last.section and not tracker.get_slot("last_topic"):
+            # With no subject yet, the quote's section becomes it: "go on" goes on there.
+            topic = section_topic(last.section, domain)
+            if topic:
+                events.append(SlotSet("last_topic", topic))
         shown = [LIST_ITEMS[u.response] for u in units if u.response in LIST_ITEMS]
         if shown:  # a list stays the one "the second one" refers to until another is shown
             events.append(SlotSet("last_list", shown[-1]))

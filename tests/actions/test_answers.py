@@ -341,3 +341,34 @@ async def test_the_thyroid_one_after_another_tumour_is_the_thyroid_tumour() -> N
     )
     assert responses == ["utter_tumour_medullary_thyroid_cancer"]
     assert slots["last_tumour"] == "medullary_thyroid_cancer"
+
+
+async def test_a_quote_with_no_subject_yet_makes_its_section_the_subject() -> None:
+    # "how is mibg therapy planned" answered by a quote of *Dosing and monitoring*; "go on"
+    # then goes on there instead of "Sorry, I did not understand that".
+    (quote,) = await _quoted("how is mibg therapy planned", "nlu_fallback", 0.3, {})
+    assert (quote["response"], quote["section"]) == ("utter_article_quote", "Dosing and monitoring")
+    _, slots = await answer("how is mibg therapy planned", "nlu_fallback", confidence=0.3)
+    assert slots["last_topic"] == "utter_dosing"
+    (more,) = await _quoted("go on", "nlu_fallback", 0.35, {"last_topic": "utter_dosing"})
+    assert more["section"] == "Dosing and monitoring"
+    assert "catecholamine" in more["quote"]
+
+
+async def test_a_quote_keeps_the_subject_the_conversation_already_has() -> None:
+    _, slots = await answer(
+        "will my husband throw up and feel sick from it",
+        "nlu_fallback",
+        confidence=0.3,
+        slots={"last_topic": "utter_contraindications"},
+    )
+    assert "last_topic" not in slots
+
+
+def test_the_section_topic_is_a_topic_answer_that_starts_with_the_section() -> None:
+    from actions.answers import section_topic
+    from tests.form_helpers import DOMAIN
+
+    assert section_topic("side_effects", DOMAIN) == "utter_side_effects"  # not a definition
+    assert section_topic("dosing_and_monitoring", DOMAIN) == "utter_dosing"
+    assert section_topic("no_such_section", DOMAIN) is None
