@@ -60,9 +60,9 @@ from bot.channels.webhook import (
     current_agent,
     off_blueprint,
     refusal,
-    same_secret,
     webhook_blueprint,
 )
+from bot.constant_time import same_secret
 
 logger = logging.getLogger(__name__)
 # fbmessenger puts the page access token in the URL, which urllib3 logs at DEBUG level.

@@ -58,9 +58,9 @@ from bot.channels.webhook import (
     current_agent,
     off_blueprint,
     refusal,
-    same_secret,
     webhook_blueprint,
 )
+from bot.constant_time import same_secret
 from bot.i18n.hint import channel_metadata
 
 logger = logging.getLogger(__name__)

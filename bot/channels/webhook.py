@@ -9,7 +9,6 @@ format.
 
 from __future__ import annotations
 
-import hmac
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 from sanic import Blueprint, response
@@ -31,17 +30,6 @@ def off_blueprint(name: str) -> Blueprint:
     blueprint.add_route(off, "/", methods=["GET"])
     blueprint.add_route(off, "/webhook", methods=["GET", "POST"])
     return blueprint
-
-
-def same_secret(given: str | None, expected: str) -> bool:
-    """Constant-time comparison that also takes a missing or non-ASCII value.
-
-    Sanic decodes header bytes that are not UTF-8 with ``surrogateescape``; such a value
-    cannot be encoded again (UnicodeEncodeError, HTTP 500), and is never a valid secret.
-    """
-    if given is None or not given.isascii():
-        return False
-    return hmac.compare_digest(given.encode(), expected.encode())
 
 
 def refusal(request: Request, authentic: bool) -> HTTPResponse | None:

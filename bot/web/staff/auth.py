@@ -10,7 +10,6 @@ stops working everywhere; each request re-reads the account (deactivation takes 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
 import threading
 import time
@@ -21,6 +20,7 @@ from typing import Callable, Deque, Dict, List, Tuple
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.orm import sessionmaker
 
+from bot.constant_time import same_secret
 from bot.db.staff_models import StaffUser
 from bot.staff_accounts import normalise_email
 
@@ -77,8 +77,8 @@ class SessionSigner:
 
 def tokens_match(expected: str | None, given: object) -> bool:
     """``given`` is a form value as Starlette parses it: a str, or an UploadFile when a file
-    was posted (its ``str()`` is no token)."""
-    return bool(expected and given) and hmac.compare_digest(str(expected), str(given))
+    was posted (no token); any text, non-ASCII too, is compared (bot/constant_time.py)."""
+    return same_secret(given, expected)
 
 
 class LoginThrottle:
