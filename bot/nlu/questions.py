@@ -107,8 +107,7 @@ class QuestionSplitter(StoredComponent):
     FILE_NAME = "splitter.skops"
 
     def use(self, model: Optional[Dict[str, Any]]) -> None:
-        self.features: Optional[FeatureUnion] = model["features"] if model else None
-        self.clf: Optional[LogisticRegression] = model["clf"] if model else None
+        #: The stored features and classifier, asked one text at a time (None: untrained).
         self.scorer: Optional[OneTextClassifier] = None
         if model:
             features, clf = model["features"], model["clf"]
@@ -202,7 +201,7 @@ class QuestionSplitter(StoredComponent):
             found: List[Dict[str, Any]] = []
             intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
             if (
-                self.clf is not None
+                self.scorer is not None
                 and intent != OUT_OF_SCOPE  # judged out of our domain: nothing to answer
                 and not text.startswith("/")
                 and _may_hold_two(text)
