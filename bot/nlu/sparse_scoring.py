@@ -10,13 +10,26 @@ with scikit-learn's own result.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, List, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Sequence, Tuple
 
 import numpy as np
 from sklearn.utils.extmath import softmax
 
 #: (columns, weights) of one sparse row.
 Row = Tuple[np.ndarray, np.ndarray]
+
+
+def column_counts(
+    analyse: Callable[[str], Iterable[str]], vocabulary: Mapping[str, int], text: str
+) -> Dict[int, int]:
+    """How often each vocabulary column occurs in ``text`` (its features outside the
+    vocabulary left out), as ``CountVectorizer._count_vocab`` counts one document."""
+    counter: Dict[int, int] = {}
+    for feature in analyse(text):
+        column = vocabulary.get(feature)
+        if column is not None:
+            counter[column] = counter.get(column, 0) + 1
+    return counter
 
 
 def sublinear_tfidf(indices: np.ndarray, counts: np.ndarray, idf: np.ndarray) -> Row:
@@ -72,11 +85,7 @@ class TfidfRows:
     def row(self, text: str) -> Row:
         columns, values, width = [], [], 0
         for analyse, vocabulary, idf in self.parts:
-            counter: dict = {}
-            for feature in analyse(text):
-                column = vocabulary.get(feature)
-                if column is not None:
-                    counter[column] = counter.get(column, 0) + 1
+            counter = column_counts(analyse, vocabulary, text)
             indices = np.fromiter(counter.keys(), dtype=np.int64, count=len(counter))
             counts = np.fromiter(counter.values(), dtype=np.float64, count=len(counter))
             indices, weights = sublinear_tfidf(indices, counts, idf)

@@ -13,11 +13,12 @@ or unfitted vocabulary go through Rasa's code unchanged.
 from __future__ import annotations
 
 import weakref
-from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Callable, Iterable, List, Optional, Tuple
 
 import numpy as np
 from scipy.sparse import coo_matrix
 
+from bot.nlu.sparse_scoring import column_counts
 from bot.rasa_patches.registry import Patching
 
 #: Each vectorizer's analyser, built once (``build_analyzer`` makes a new closure per call).
@@ -42,11 +43,7 @@ def counts(vectorizer: Any, documents: List[str]) -> coo_matrix:
     columns: List[int] = []
     values: List[int] = []
     for row, document in enumerate(documents):
-        counter: Dict[int, int] = {}
-        for feature in analyse(document):
-            column = vocabulary.get(feature)
-            if column is not None:
-                counter[column] = counter.get(column, 0) + 1
+        counter = column_counts(analyse, vocabulary, document)
         for column in sorted(counter):
             rows.append(row)
             columns.append(column)
