@@ -40,6 +40,7 @@ from actions.form_fields import MAX_MESSAGE_CHARS
 from actions.lists import LIST_ITEMS
 from bot.content import glossary, passages
 from bot.content.tumours import GROUPS, TUMOURS
+from bot.domain import response_sources
 from bot.i18n.conversation import conversation_language
 from bot.i18n.locales import DEFAULT_LANGUAGE
 
@@ -211,8 +212,7 @@ def section_topic(section: str, domain: Dict[str, Any]) -> Optional[str]:
         if name == "utter_article_quote":
             continue
         for variation in variations or []:
-            source = (variation.get("metadata") or {}).get("source")
-            sources = [source] if isinstance(source, str) else list(source or [])
+            sources = response_sources(variation)
             if sources and sources[0] == section:
                 found.append((str(name).startswith("utter_define_"), len(sources), order, name))
     return str(min(found)[3]) if found else None
@@ -290,8 +290,7 @@ class Context:
         found: List[str] = []
         for name in (self.last_topic, TUMOUR_RESPONSES.get(self.last_tumour or "")):
             for variation in self.responses.get(name or "", []):
-                source = (variation.get("metadata") or {}).get("source")
-                found += [source] if isinstance(source, str) else list(source or [])
+                found += response_sources(variation)
         return tuple(s for s in found if s != "policy")
 
 

@@ -1,4 +1,5 @@
-"""What the code needs to know of ``domain.yml``: the treatment-request form's slots.
+"""What the code needs to know of ``domain.yml``: the treatment-request form's slots, and the
+article sections a response cites.
 
 The form's slots are listed once, in the domain (``forms: treatment_request_form:
 required_slots``), in the order they are asked. The form's validation action reads them from
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Mapping, Optional, Sequence, Tuple
+from typing import Any, List, Mapping, Optional, Sequence, Tuple
 
 import yaml
 
@@ -24,6 +25,13 @@ DOMAIN_FILE = ROOT / "domain.yml"
 TREATMENT_REQUEST_FORM = "treatment_request_form"
 #: The slot type of the form's yes/no steps (consent, the final "Shall I send it?").
 YES_NO_TYPE = "bool"
+
+
+def response_sources(variation: Mapping[str, Any]) -> List[str]:
+    """The article sections a response variation cites in ``metadata.source`` (one or a list;
+    ``policy`` for texts about how the assistant works)."""
+    source = (variation.get("metadata") or {}).get("source")
+    return [source] if isinstance(source, str) else list(source or [])
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ import yaml
 from bot.channels import text as channel_text
 from bot.content import article, glossary, passages
 from bot.content.tumours import TUMOURS
+from bot.domain import response_sources
 from bot.settings import Settings, policy_figures
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -20,11 +21,6 @@ RESPONSES: Dict[str, List[dict]] = DOMAIN["responses"]
 #: Texts about how the assistant works (privacy, safety, form steps): no article facts allowed.
 POLICY = "policy"
 SHARED_ARTICLE = ROOT.parent / "shared" / "seed" / "mibg-article.txt"
-
-
-def sources_of(variation: dict) -> List[str]:
-    source = (variation.get("metadata") or {}).get("source")
-    return [source] if isinstance(source, str) else list(source or [])
 
 
 def spoken_text(variation: dict) -> str:
@@ -53,7 +49,7 @@ def test_article_copy_matches_the_shared_seed() -> None:
 
 @pytest.mark.parametrize("name,variation", ALL_VARIATIONS, ids=[n for n, _ in ALL_VARIATIONS])
 def test_every_response_names_a_known_source(name: str, variation: dict) -> None:
-    sources = sources_of(variation)
+    sources = response_sources(variation)
     assert sources, f"{name} has no metadata.source"
     known = set(article.sections()) | {POLICY, passages.QUOTE_SOURCE}
     assert set(sources) <= known, f"{name} cites unknown section(s) {set(sources) - known}"
@@ -61,13 +57,13 @@ def test_every_response_names_a_known_source(name: str, variation: dict) -> None
 
 @pytest.mark.parametrize("name,variation", ALL_VARIATIONS, ids=[n for n, _ in ALL_VARIATIONS])
 def test_every_number_in_a_response_is_in_its_article_section(name: str, variation: dict) -> None:
-    cited = " ".join(article.sections().get(s, "") for s in sources_of(variation))
+    cited = " ".join(article.sections().get(s, "") for s in response_sources(variation))
     allowed = set(article.numbers_in(cited))
-    if sources_of(variation) == [POLICY]:  # the privacy texts say the retention periods
+    if response_sources(variation) == [POLICY]:  # the privacy texts say the retention periods
         allowed |= RETENTION_DAYS
     said = article.numbers_in(spoken_text(variation))
     assert set(said) <= allowed, (
-        f"{name} says {set(said) - allowed}, not in {sources_of(variation)}"
+        f"{name} says {set(said) - allowed}, not in {response_sources(variation)}"
     )
 
 
@@ -93,7 +89,7 @@ def test_each_tumour_answer_gives_all_figures_of_its_section(key: str) -> None:
     section_figures = set(article.numbers_in(article.sections()[key]))
     assert section_figures, key
     assert section_figures <= set(article.numbers_in(variation["text"]))
-    assert sources_of(variation) == [key]
+    assert response_sources(variation) == [key]
 
 
 @pytest.mark.parametrize(
@@ -156,7 +152,7 @@ def test_the_passages_cover_every_answerable_section_once_in_order() -> None:
 
 def test_the_quote_response_carries_nothing_but_the_passage() -> None:
     (variation,) = RESPONSES["utter_article_quote"]
-    assert sources_of(variation) == [passages.QUOTE_SOURCE]
+    assert response_sources(variation) == [passages.QUOTE_SOURCE]
     assert "{quote}" in variation["text"] and "{section}" in variation["text"]
     assert not article.numbers_in(variation["text"])
 
@@ -166,4 +162,4 @@ def test_each_glossary_term_has_a_grounded_response(key: str) -> None:
     term = glossary.TERMS[key]
     assert term.response in RESPONSES, term.response
     (variation,) = RESPONSES[term.response]
-    assert set(sources_of(variation)) - {POLICY}, f"{term.response} cites no article section"
+    assert set(response_sources(variation)) - {POLICY}, f"{term.response} cites no article section"
