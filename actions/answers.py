@@ -31,7 +31,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.followups import (
     REFERS_RE,
     asks_about_outcome,
+    asks_for_a_figure,
     asks_for_more,
+    asks_why,
     continues,
     item_index,
     refers_back,
@@ -39,7 +41,7 @@ from actions.followups import (
 from actions.form_fields import MAX_MESSAGE_CHARS
 from actions.lists import LIST_ITEMS
 from bot.content import glossary, passages
-from bot.content.tumours import GROUPS, TUMOURS
+from bot.content.tumours import DESCRIBED_AS, GROUPS, TUMOURS
 from bot.domain import response_sources
 from bot.i18n.conversation import conversation_language
 from bot.i18n.locales import DEFAULT_LANGUAGE
@@ -93,6 +95,20 @@ ABOUT_A_TUMOUR = frozenset(
     | {"ask_contraindications", "out_of_scope", "nlu_fallback", "inform", "choose_item"}
     | {"affirm", "ask_uncovered"}
 )
+#: Intents too general for a message that names a tumour: "where are carcinoid tumours usually"
+#: is about carcinoid tumours, not the list of tumours MIBG is used for.
+GENERAL_WITH_A_TUMOUR = frozenset({"ask_candidates", "ask_what_is_mibg", "ask_how_it_works"})
+#: A short follow-up ("why?", "the third one, how well does it work") has at most this many words.
+SHORT_FOLLOWUP_WORDS = 10
+#: A follow-up's best passage is quoted instead of a classified topic outside the conversation's
+#: sections from this score on (context boost included): "and the hormones in the blood?" after
+#: pheochromocytoma is about its hormones, not about monitoring.
+PASSAGE_OVER_TOPIC = 0.4
+#: After "not covered", the follow-up's closest passage of the conversation's sections is
+#: quoted as what the article does say from this score on (context boost included).
+PASSAGE_NEXT_TO_UNCOVERED = 0.3
+#: A figure in an answer ("88%", "15 years"): a question for a number got one.
+FIGURE = re.compile(r"\d")
 #: "What is X", "what does X mean", "explain X": a question about a word.
 DEFINE_CUE = re.compile(
     r"\b(?:what\s+(?:is|are|does|do)|meaning|means?|mean\b|explain|define|definition|"
@@ -190,9 +206,8 @@ def _content_words(text: str) -> set[str]:
     return {w[:STEM_LETTERS] for w in words if w not in passages.STOP_WORDS}
 
 
-def section_quote(section: str, language: str = DEFAULT_LANGUAGE) -> Unit:
-    """The first sentences of a section, quoted as one passage ("tell me more")."""
-    sentences = [p for p in passages.passages(language) if p.section == section][:MORE_SENTENCES]
+def quote_unit(section: str, sentences: Iterable[passages.Passage], language: str) -> Unit:
+    """Sentences of one section, quoted as one passage."""
     return Unit(
         "utter_article_quote",
         (
@@ -201,6 +216,36 @@ def section_quote(section: str, language: str = DEFAULT_LANGUAGE) -> Unit:
         ),
         section=section,
     )
+
+
+def section_quote(section: str, language: str = DEFAULT_LANGUAGE) -> Unit:
+    """The first sentences of a section, quoted as one passage ("tell me more")."""
+    sentences = [p for p in passages.passages(language) if p.section == section]
+    return quote_unit(section, sentences[:MORE_SENTENCES], language)
+
+
+#: A "why?" that shares this much with one reason of the sections is answered with that one.
+REASON_MATCH = 0.2
+#: At most this many reasons of a section are quoted for a bare "why?".
+MAX_REASONS = 3
+
+
+def reason_units(text: str, context: Context) -> List[Unit]:
+    """'Why?' after an answer: the sentences of its sections that give a reason or a mechanism
+    (``explains`` in passages.yml), the one the question's words match if any; where the
+    article gives no reason, the honest "not covered"."""
+    sentences = passages.passages(context.language)
+    explaining = [p for p in sentences if p.explains and p.section in context.sections]
+    if not explaining:
+        return [Unit("utter_not_covered")]
+    ids = {p.id for p in explaining}
+    hits = passages.index(context.language).search(text, limit=len(sentences))
+    best = next(((p, score) for p, score in hits if p.id in ids), None)
+    if best and best[1] >= REASON_MATCH:
+        return [passage_unit(best[0])]
+    section = next(s for s in context.sections if s in {p.section for p in explaining})
+    chosen = [p for p in explaining if p.section == section][:MAX_REASONS]
+    return [quote_unit(section, chosen, context.language)]
 
 
 def section_topic(section: str, domain: Dict[str, Any]) -> Optional[str]:
@@ -219,12 +264,13 @@ def section_topic(section: str, domain: Dict[str, Any]) -> Optional[str]:
 
 
 def tumours_named(text: str) -> List[str]:
-    """Tumour keys whose title has a word of ``text`` ("the thyroid one" -> MTC)."""
-    words = set(re.findall(r"[a-z]{5,}", text.lower())) - {"tumour", "tumours", "cancer"}
+    """Tumour keys whose title, or a word the article describes it with, ``text`` uses
+    ("the thyroid one" -> MTC, "the brain one" -> paraganglioma)."""
+    words = set(re.findall(r"[a-z]{3,}", text.lower())) - {"tumour", "tumours", "cancer"}
     return [
         key
         for key, title in TUMOURS.items()
-        if words & set(re.findall(r"[a-z]{5,}", title.lower()))
+        if words & (set(re.findall(r"[a-z]{5,}", title.lower())) | set(DESCRIBED_AS[key]))
     ]
 
 
@@ -277,12 +323,28 @@ class Context:
     def item_named(self, text: str) -> Optional[int]:
         """The index of the last list's item whose name the text uses ("the thyroid one")."""
         words = set(re.findall(r"[a-z]{5,}", text.lower()))
+        tumours = tumours_named(text)
         for index, item in enumerate(self.last_list):
             kind, _, key = item.partition(":")
-            name = TUMOURS.get(key, "") if kind == "tumour" else key.replace("_", " ")
-            if words & set(re.findall(r"[a-z]{5,}", name.lower())):
+            if kind == "tumour" and key in tumours:
+                return index
+            if kind != "tumour" and words & set(re.findall(r"[a-z]{5,}", key.replace("_", " "))):
                 return index
         return None
+
+    @property
+    def about_a_tumour(self) -> bool:
+        """Is a tumour, or the list of tumours, what the conversation is about?"""
+        return bool(self.last_tumour) or any(i.startswith("tumour:") for i in self.last_list)
+
+    def sources(self, response: str) -> Tuple[str, ...]:
+        """The article sections ``response`` is drawn from."""
+        return tuple(s for v in self.responses.get(response, []) for s in response_sources(v))
+
+    def text_of(self, unit: Unit) -> str:
+        """What ``unit`` says (its first variation, with its quote)."""
+        variations = self.responses.get(unit.response) or [{}]
+        return " ".join([str(variations[0].get("text") or ""), *dict(unit.values).values()])
 
     @property
     def sections(self) -> Tuple[str, ...]:
@@ -308,51 +370,119 @@ def _has_word(text: str, phrase: str) -> bool:
     return re.search(rf"(?<![a-z]){re.escape(phrase)}(?![a-z])", text) is not None
 
 
+def is_followup(question: Question, context: Context) -> bool:
+    """A short message in a conversation that already has a subject, not one that acts."""
+    return (
+        bool(context.sections)
+        and question.intent not in KEEPS_ITS_INTENT
+        and len(question.text.split()) <= SHORT_FOLLOWUP_WORDS
+    )
+
+
+def points_back(text: str) -> bool:
+    """ "and ...", "what about ...", "it", "the brain one": the message leans on the last answer."""
+    return continues(text) or refers_back(text)
+
+
+def in_context_passage(question: Question, context: Context, minimum: float) -> Optional[Unit]:
+    """The best passage for the question, if it is one of the conversation's sections."""
+    hits = passages.index(context.language).search(
+        question.text, limit=1, sections=context.sections, boost=CONTEXT_BOOST
+    )
+    if hits and hits[0][1] >= minimum and hits[0][0].section in context.sections:
+        return passage_unit(hits[0][0])
+    return None
+
+
 def units_for(question: Question, context: Context, in_form: bool) -> List[Unit]:
+    """The units that answer one question (fallback intents give [] here), with the honest
+    "not covered" first when it asks for a number and the answer has none."""
+    units = topic_units(question, context, in_form)
+    figures = any(FIGURE.search(context.text_of(u)) for u in units)
+    answers = [u for u in units if u.response not in NOT_TOPICS]
+    if answers and not figures and asks_for_a_figure(question.text):
+        return [Unit("utter_not_covered"), *units]
+    return units
+
+
+def topic_units(question: Question, context: Context, in_form: bool) -> List[Unit]:
     """The units that answer one question (fallback intents give [] here)."""
     intent = question.intent
+    text = question.text
     if in_form and intent in IN_FORM_ANSWERS:
         return [Unit(IN_FORM_ANSWERS[intent])]
     named = tumour_units(_values(question.entities, "tumour"))
-    if asks_for_more(question.text) and context.sections:  # "tell me more", "how so?"
+    followup = is_followup(question, context)
+    if followup and asks_why(text) and not named and not _values(question.entities, "term"):
+        return reason_units(text, context)  # "why?", "then why treat it", "how so"
+    if asks_for_more(text) and context.sections:  # "tell me more", "anything else?"
         return [section_quote(context.sections[0], context.language)]
-    outcome = intent == "ask_tumour" or asks_about_outcome(question.text)
-    if intent in ABOUT_A_TUMOUR and outcome and not named and context.last_tumour:
+    if context.last_list and followup and intent != "choose_item":
+        # "the third one, how well does it work?": an explicit pick wins over the classifier
+        index = item_index(text, len(context.last_list), strict=True)
+        unit = item_unit(context.last_list[index], context.language) if index is not None else None
+        if unit:
+            return [unit]
+    if not named and followup and context.about_a_tumour and points_back(text):
+        named = tumour_units(tumours_named(text))[:1]  # "and the brain one?"
+        if named:
+            return named
+    outcome = intent == "ask_tumour" or asks_about_outcome(text)
+    leans_on_tumour = intent in ABOUT_A_TUMOUR or (followup and points_back(text))
+    if leans_on_tumour and outcome and not named and context.last_tumour:
         # "and the thyroid one, do people stabilise?": the tumour its words name, else ("and its
         # results?", "does it shrink it?") the tumour the conversation is about
-        return tumour_units(tumours_named(question.text)[:1] or [context.last_tumour])
+        return tumour_units(tumours_named(text)[:1] or [context.last_tumour])
+    if named and intent in GENERAL_WITH_A_TUMOUR:
+        # "where are carcinoid tumours usually": that tumour; "how does it work for
+        # neuroblastoma": its figures, then the mechanism
+        return named + ([Unit(ANSWERS[intent])] if intent == "ask_how_it_works" else [])
     if intent == "affirm":  # a yes with nothing pending, or a short question read as one
-        if context.sections and ASKS.search(question.text):  # "when exactly?"
+        if context.sections and ASKS.search(text):  # "when exactly?"
             return [section_quote(context.sections[0], context.language)]
-        if "?" in question.text and len(question.text.split()) > MAX_YES_WORDS:
+        if "?" in text and len(text.split()) > MAX_YES_WORDS:
             return []  # a real question read as a yes ("warum schauen die so genau ...?")
         return [Unit("utter_anything_else")]
     if intent == "ask_tumour":
         return named or [Unit("utter_ask_which_tumour")]
     if intent == "ask_uncovered":
-        hit = best_passage(question.text, context, PASSAGE_OVER_UNCOVERED, boost=0.0)
-        return [hit or Unit("utter_not_covered")]
+        hit = best_passage(text, context, PASSAGE_OVER_UNCOVERED, boost=0.0)
+        if hit:
+            return [hit]
+        near = (
+            in_context_passage(question, context, PASSAGE_NEXT_TO_UNCOVERED) if followup else None
+        )
+        # Not what was asked, but what the article says next to it ("the imaging bit, what is
+        # that for?" after the checks during therapy).
+        return [Unit("utter_not_covered"), *([near] if near else [])]
     if intent == "ask_definition":
         terms = _values(question.entities, "term") or context.terms_of_last_answer()[:2]
         units = [Unit(glossary.TERMS[t].response) for t in terms if t in glossary.TERMS]
         return units or [Unit("utter_define_which")]
     if intent == "choose_item" or (context.last_list and intent in FALLBACK_INTENTS):
         chosen = intent == "choose_item"
-        index = item_index(question.text, len(context.last_list), strict=not chosen)
+        index = item_index(text, len(context.last_list), strict=not chosen)
         if index is None:
-            index = context.item_named(question.text)
+            index = context.item_named(text)
         unit = item_unit(context.last_list[index], context.language) if index is not None else None
         if unit is None and chosen:  # "the thyroid one" with no list on screen
-            unit = next(iter(tumour_units(tumours_named(question.text))), None)
+            unit = next(iter(tumour_units(tumours_named(text))), None)
         if unit or chosen:
             return [unit] if unit else []
     if intent in ANSWERS:
         topic = Unit(ANSWERS[intent])
+        if followup and not named and points_back(text):
+            # "and the hormones in the blood?" after pheochromocytoma: its own sentence, not
+            # the topic the classifier picked from outside the conversation
+            outside = not set(context.sources(topic.response)) & set(context.sections)
+            near = in_context_passage(question, context, PASSAGE_OVER_TOPIC) if outside else None
+            if near:
+                return [near]
         # "what is a radiotracer?" read as "what is MIBG": explain the term first.
         defined = [
             Unit(glossary.TERMS[t].response)
             for t in _values(question.entities, "term")
-            if t in glossary.TERMS and DEFINE_CUE.search(question.text)
+            if t in glossary.TERMS and DEFINE_CUE.search(text)
         ]
         return [u for u in defined if u != topic] + [topic]
     return []

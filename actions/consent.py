@@ -220,6 +220,12 @@ def classify(text: str, intent: Optional[str] = None, confidence: float = 0.0) -
     return Answer.UNCLEAR
 
 
+def reads_as_question(text: str) -> bool:
+    """Whether ``text`` asks something: a question mark, a question word, or "do/can/is ..."
+    first ("how fast do they get back to me" has no question mark)."""
+    return _read(text if isinstance(text, str) else "").question
+
+
 def mentions_yes_or_no(text: str) -> bool:
     """Whether ``text`` contains a word of yes or no ("is it ok?", "what if I say no?").
 

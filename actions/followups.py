@@ -96,7 +96,8 @@ OUTCOME_RE = re.compile(
     r"\b(?:shrinks?|smaller|reduc\w*|regress\w*|better|stabili[sz]\w*|help\w*|cur(?:e|es|ed)|"
     r"works?|effective|results?|chances?|success\w*|respond\w*|spread\w*|metasta\w*|"
     r"how\s+often|how\s+many|how\s+well|percent|%|figures|numbers|outcome\w*|get\s+rid|"
-    r"hormones?)\b"
+    r"hormones?|cancer(?:ous)?|malignan\w*|benign|harmless|grow\w*|pick\w*\s+(?:it\s+)?up|"
+    r"tak(?:e|es|en)\s+up|absorb\w*|accumulat\w*|uptake)\b"
     r"|\b(?:do|does|did|work|works|help|helps)\s+(?:for|on|with|against|to)\s+"
     r"(?:it|that|this|them|that\s+one|this\s+one)\b",
     re.IGNORECASE,
@@ -131,8 +132,45 @@ LOCAL_CONTINUES_RE = re.compile(
 )
 
 
+#: "anything else?", "what else", "apart from being sick?": the rest of the last answer's section.
+ELSE_RE = re.compile(
+    r"^\W*(?:(?:and|so|ok|okay)\s+)?(?:anything|something|what|any)\s+else\b|"
+    r"\b(?:apart\s+from|other\s+than|aside\s+from|except\s+for)\b",
+    re.IGNORECASE,
+)
+#: "why?", "how so", "then why treat it", "how come": a question for the reason of what was said.
+WHY_RE = re.compile(
+    r"^\W*(?:(?:and|so|then|but|ok|okay|ah|hm+|wait)[\s,.]+)*"
+    r"(?:why|how\s+so|how\s+come|what\s+for|for\s+what\s+reason|what(?:'?s|\s+is)\s+the\s+reason)"
+    r"(?!\w)",
+    re.IGNORECASE,
+)
+LOCAL_WHY_RE = re.compile(
+    rf"^\W*(?:{locales.alternation(locales.phrases('followup_why'))})(?!\w)", re.IGNORECASE
+)
+#: A question that asks for a number: how many, how long, how often, a rate or a percentage.
+FIGURE_RE = re.compile(
+    r"\bhow\s+(?:many|much|often|long|frequently|big|large)\b|"
+    r"\bwhat\s+(?:percentage|percent|proportion|number)\b|"
+    r"\b(?:cure|survival|success|death|mortality|recurrence|relapse)\s+rates?\b|"
+    r"\blife\s+expectancy\b",
+    re.IGNORECASE,
+)
+LOCAL_FIGURE_RE = re.compile(
+    rf"(?<!\w)(?:{locales.alternation(locales.phrases('followup_figure'))})(?!\w)", re.IGNORECASE
+)
+
+
 def asks_for_more(text: str) -> bool:
-    return bool(MORE_RE.fullmatch(text) or LOCAL_MORE_RE.fullmatch(text))
+    return bool(MORE_RE.fullmatch(text) or LOCAL_MORE_RE.fullmatch(text) or ELSE_RE.search(text))
+
+
+def asks_why(text: str) -> bool:
+    return bool(WHY_RE.search(text) or LOCAL_WHY_RE.search(text))
+
+
+def asks_for_a_figure(text: str) -> bool:
+    return bool(FIGURE_RE.search(text) or LOCAL_FIGURE_RE.search(text))
 
 
 def asks_about_outcome(text: str) -> bool:

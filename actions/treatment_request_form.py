@@ -430,7 +430,7 @@ def _real_question(message: FormMessage) -> bool:
     ("ok?", "do I have to agree?", "what if I say no?", read as ``affirm`` or ``deny``) is not
     one: it gets the explanation of the choice instead.
     """
-    if not message.is_question:
+    if not (message.is_question or consent.reads_as_question(message.text)):
         return False
     if message.intent in QUESTION_INTENTS and (
         message.is_payload or message.confidence >= QUESTION_CONFIDENCE

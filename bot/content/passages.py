@@ -53,7 +53,7 @@ _STOP_TEXT = """a an the is are was were be been do does did can could will woul
     those what which who whom how when where why of in on at to for from with by about as and
     or but if so not no yes please tell explain know want there here any some much many more
     mibg therapy treatment lot lots really very also just get got have has had him us them
-    im ive dont doesnt cant thing things something anything"""
+    im ive dont doesnt cant thing things something anything then whats ok okay"""
 STOP_WORDS = frozenset(_STOP_TEXT.split()) | frozenset(RELATIVES)
 
 
@@ -114,11 +114,20 @@ QUERY_SYNONYMS: Dict[str, str] = {
     "diagnosis": "diagnostics",
     "diagnose": "diagnostics",
     "shrink": "reduces size",
-    "long": "duration",
+    "long": "duration length",
     "planned": "chosen individually regimen",
     "plan": "chosen individually regimen",
     "smaller": "reduces size",
     "medicine": "medicines drugs",
+    "often": "repeatedly",
+    "frequently": "repeatedly",
+    "regularly": "repeatedly",
+    "fix": "improve",
+    "fixed": "improve",
+    "done": "treatment improve",
+    "cheaper": "favourable costs saving",
+    "cheap": "favourable costs saving",
+    "discount": "favourable costs saving",
     "medication": "medicines drugs",
     "pills": "medicines drugs",
 }
@@ -137,6 +146,8 @@ class Passage:
     original: str
     cleaned: str
     title: str = ""
+    #: It gives a reason or a mechanism: what "why?" after its section is answered with.
+    explains: bool = False
 
 
 def section_title(section: str, language: str = locales.DEFAULT_LANGUAGE) -> str:
@@ -185,6 +196,7 @@ def _english_passages() -> Tuple[Passage, ...]:
                 original=" ".join(entry["original"].split()),
                 cleaned=" ".join(entry["cleaned"].split()),
                 title=SECTION_TITLES[section],
+                explains=bool(entry.get("explains")),
             )
         )
     return tuple(result)

@@ -145,6 +145,17 @@ SYNONYMS: Dict[str, List[str]] = {
     ],
 }
 
+#: Where the article places each tumour or what it calls it, as a patient points back at one in
+#: a follow-up: "and the brain one?", "the one in the gut". Only read with a tumour already in
+#: the conversation: on its own, "a brain tumour" is not a paraganglioma.
+DESCRIBED_AS: Dict[str, Tuple[str, ...]] = {
+    "pheochromocytoma": ("adrenal",),
+    "paraganglioma": ("brain", "benign", "paraganglionic"),
+    "carcinoid": ("gut", "bowel", "intestine", "intestinal", "digestive", "pancreas", "stomach"),
+    "neuroblastoma": ("embryonic", "sympathetic"),
+    "medullary_thyroid_cancer": ("thyroid",),
+}
+
 #: English alone (test conversations in English pick their words here).
 ENGLISH_SYNONYMS: Dict[str, List[str]] = dict(SYNONYMS)
 #: The same tumours as patients write them in our other languages (bot/locales/*/vocabulary.yml).

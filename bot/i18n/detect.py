@@ -67,13 +67,17 @@ def examples_in(path: Path) -> Iterable[str]:
 
 
 def labelled_examples() -> Tuple[List[str], List[str]]:
-    """(texts, language codes) of every training example of every language."""
+    """(texts, language codes) of every training example of every language.
+
+    Requests to switch language are left out: "speak german" is a German file's example
+    written in English, and would teach that "i dont speak german, interpreter?" is German.
+    """
     texts: List[str] = []
     labels: List[str] = []
     for language in locales.languages():
         for path in training_files(language):
             for text in examples_in(path):
-                if text:
+                if text and not requested_language(text):
                     texts.append(text)
                     labels.append(language)
     return texts, labels
@@ -153,10 +157,19 @@ def _any_switch_phrase() -> re.Pattern[str]:
     return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)")
 
 
+#: Said just before a language's name, it is no request for it: "i dont speak german".
+_NEGATED = re.compile(
+    r"(?<!\w)(?:don'?t|do\s+not|doesn'?t|can'?t|cannot|not|no|never|nicht|kein\w*|не)"
+    r"\s+(?:\w+\s+){0,2}$"
+)
+
+
 def requested_language(text: str) -> Optional[str]:
-    """The language a short message names ("auf deutsch bitte" -> "de"), if any."""
-    lowered = " ".join(text.lower().split())
-    if len(lowered) > MAX_SWITCH_CHARS or not _any_switch_phrase().search(lowered):
+    """The language a short message names ("auf deutsch bitte" -> "de"), if any; not when it
+    is negated ("i dont speak german, interpreter?" asks for an interpreter)."""
+    lowered = " ".join(text.lower().replace("’", "'").split())
+    found = _any_switch_phrase().search(lowered) if len(lowered) <= MAX_SWITCH_CHARS else None
+    if not found or _NEGATED.search(lowered[: found.start()]):
         return None
     for phrase, code in switch_phrases():
         if _has_phrase(lowered, phrase):

@@ -372,3 +372,144 @@ def test_the_section_topic_is_a_topic_answer_that_starts_with_the_section() -> N
     assert section_topic("side_effects", DOMAIN) == "utter_side_effects"  # not a definition
     assert section_topic("dosing_and_monitoring", DOMAIN) == "utter_dosing"
     assert section_topic("no_such_section", DOMAIN) is None
+
+
+# --- follow-ups that lean on the conversation -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text,slots,quoted",
+    [
+        # the article gives the reason: what the tumour does that makes it worth treating
+        ("then why treat it", {"last_tumour": "pheochromocytoma"}, "cardiovascular"),
+        ("how so", {"last_topic": "utter_how_it_works"}, "Cells die from the radiation"),
+        ("why?", {"last_topic": "utter_destinations"}, "difficulties"),
+    ],
+)
+async def test_why_after_an_answer_quotes_the_sections_reason(text, slots, quoted) -> None:
+    messages = await _quoted(text, "ask_treatment_abroad", 0.5, slots)
+    assert [m["response"] for m in messages] == ["utter_article_quote"]
+    assert quoted in messages[0]["quote"]
+
+
+async def test_why_where_the_article_gives_no_reason_is_not_covered() -> None:
+    # the article lists the side effects and never says why they happen
+    responses, _ = await answer(
+        "why?", "ask_treatment_abroad", confidence=0.46, slots={"last_topic": "utter_side_effects"}
+    )
+    assert responses == ["utter_not_covered"]
+
+
+async def test_why_without_a_conversation_keeps_its_intent() -> None:
+    responses, _ = await answer("why is mibg used", "ask_how_it_works", confidence=0.9)
+    assert responses == ["utter_how_it_works"]
+
+
+@pytest.mark.parametrize(
+    "text,intent,slots,expected",
+    [
+        # an explicit pick beats a classifier that read "how well does it work"
+        (
+            "the third one, how well does it work",
+            "ask_how_it_works",
+            {"last_list": [f"tumour:{k}" for k in ("pheochromocytoma", "paraganglioma",
+                                                   "carcinoid")], "last_topic": "utter_candidates"},
+            ["utter_tumour_carcinoid"],
+        ),
+        # the article's words for a tumour point back at it
+        ("wat about the brain one", "nlu_fallback", {"last_tumour": "pheochromocytoma"},
+         ["utter_tumour_paraganglioma"]),
+        ("and the one in the gut", "ask_contraindications", {"last_tumour": "paraganglioma"},
+         ["utter_tumour_carcinoid"]),
+        # a question about the tumour just discussed, whatever topic the classifier picked
+        ("and the results after?", "ask_services", {"last_tumour": "medullary_thyroid_cancer"},
+         ["utter_tumour_medullary_thyroid_cancer"]),
+        ("is it cancer or the harmless kind", "ask_how_it_works", {"last_tumour": "carcinoid"},
+         ["utter_tumour_carcinoid"]),
+    ],
+)  # fmt: skip
+async def test_a_follow_up_about_a_tumour_uses_the_conversation(
+    text, intent, slots, expected
+) -> None:
+    responses, _ = await answer(text, intent, confidence=0.55, slots=slots)
+    assert responses == expected
+
+
+async def test_a_brain_tumour_without_a_tumour_in_the_conversation_is_no_paraganglioma() -> None:
+    responses, _ = await answer(
+        "what about the brain one",
+        "nlu_fallback",
+        confidence=0.3,
+        slots={"last_topic": "utter_costs"},
+    )
+    assert "utter_tumour_paraganglioma" not in responses
+
+
+async def test_a_named_tumour_beats_the_general_list() -> None:
+    responses, _ = await answer(
+        "where are carcinoid tumours usually",
+        "ask_candidates",
+        entities=[located("tumour", "carcinoid", 10, 19)],
+    )
+    assert responses == ["utter_tumour_carcinoid"]
+
+
+async def test_a_follow_up_quotes_its_own_sentence_over_a_topic_outside_the_conversation() -> None:
+    messages = await _quoted(
+        "and where is it located then", "ask_destinations", 0.6, {"last_tumour": "carcinoid"}
+    )
+    assert [m["response"] for m in messages] == ["utter_article_quote"]
+    assert "digestive tract" in messages[0]["quote"]
+
+
+async def test_a_new_subject_keeps_its_topic_despite_the_conversation() -> None:
+    responses, _ = await answer(
+        "what are the side effects", "ask_side_effects", slots={"last_tumour": "pheochromocytoma"}
+    )
+    assert responses == ["utter_side_effects"]
+
+
+@pytest.mark.parametrize(
+    "text,intent,slots",
+    [
+        ("how long does the nausea last usually", "ask_side_effects", {}),
+        ("how long would he live with the treatment", "ask_dosing", {}),
+        ("how often", "ask_dosing", {"last_topic": "utter_monitoring"}),
+    ],
+)
+async def test_a_question_for_a_number_the_answer_lacks_says_so_first(text, intent, slots) -> None:
+    responses, _ = await answer(text, intent, slots=slots)
+    assert responses[0] == "utter_not_covered" and len(responses) == 2
+
+
+@pytest.mark.parametrize(
+    "text,intent,entities",
+    [
+        ("how many patients stabilise", "ask_tumour", [entity("tumour", "pheochromocytoma")]),
+        ("how long has booking health been working", "ask_agency", []),
+        ("how does it work", "ask_how_it_works", []),  # not a question for a number
+    ],
+)
+async def test_a_question_for_a_number_the_answer_has_is_just_answered(
+    text, intent, entities
+) -> None:
+    responses, _ = await answer(text, intent, entities=entities)
+    assert "utter_not_covered" not in responses
+
+
+async def test_anything_else_quotes_the_rest_of_the_section() -> None:
+    messages = await _quoted(
+        "anything else apart from being sick?", "out_of_scope", 0.75,
+        {"last_topic": "utter_side_effects"},
+    )  # fmt: skip
+    assert [m["response"] for m in messages] == ["utter_article_quote"]
+    assert "bone marrow" in messages[0]["quote"]
+
+
+async def test_an_uncovered_follow_up_says_so_then_quotes_what_is_next_to_it() -> None:
+    messages = await _quoted(
+        "and the imaging bit, what is that for", "ask_uncovered", 0.6,
+        {"last_topic": "utter_monitoring"},
+    )  # fmt: skip
+    assert [m["response"] for m in messages] == ["utter_not_covered", "utter_article_quote"]
+    assert "size" in messages[1]["quote"]

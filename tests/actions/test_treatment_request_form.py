@@ -78,6 +78,17 @@ async def test_a_question_about_the_therapy_at_consent_is_answered_first() -> No
     assert await run(FORM, tr) == ([], [])
 
 
+@pytest.mark.parametrize(
+    "text,intent",
+    [("how fast do they get back to me", "out_of_scope"), ("which drugs exactly", "nlu_fallback")],
+)
+async def test_a_question_without_a_question_mark_at_consent_is_answered_first(
+    text: str, intent: str
+) -> None:
+    tr = tracker(text, intent, confidence=0.5, requested_slot="privacy_consent")
+    assert await run(FORM, tr) == ([], [])
+
+
 async def test_do_i_have_to_agree_is_never_a_yes() -> None:
     # Read as a privacy question: the rules answer it, then consent is asked again.
     tr = tracker("do I have to agree?", "ask_privacy", requested_slot="privacy_consent")

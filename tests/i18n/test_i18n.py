@@ -64,6 +64,20 @@ def test_a_switch_request_names_the_language(
     assert detect.detect(text, classifier, intent) == expected
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["i dont speak german, interpreter?", "I don't speak German", "we do not speak english",
+     "ich spreche kein deutsch", "я не говорю по-русски"],
+)  # fmt: skip
+def test_a_negated_language_is_not_a_request_for_it(text: str) -> None:
+    assert detect.requested_language(text) is None
+
+
+def test_a_switch_request_is_not_taught_as_its_languages_text() -> None:
+    texts, _ = detect.labelled_examples()
+    assert texts and not [t for t in texts if detect.requested_language(t)]
+
+
 def test_a_country_is_not_a_language_request() -> None:
     assert detect.requested_language("treatment in germany") is None
     assert detect.requested_language("behandlung in deutschland") is None

@@ -93,3 +93,28 @@ def test_a_bare_tumour_name_is_a_tumour_question(text: str, expected: str) -> No
     message.set("intent", {"name": "personal_case", "confidence": 0.3})
     (message,) = BareTumourIntent({"intent": "ask_tumour"}).process([message])
     assert message.get("intent")["name"] == expected
+
+
+@pytest.mark.parametrize(
+    "text,intent,expected",
+    [
+        ("which drugs exactly", "affirm", "ask_preparation"),  # a question, no yes in it
+        ("how fast do they call", "deny", "ask_preparation"),
+        ("какие лекарства", "affirm", "ask_preparation"),
+        ("ok?", "affirm", "affirm"),  # answers the offer
+        ("what if I say no?", "deny", "deny"),
+        ("yes please", "affirm", "affirm"),
+        ("which drugs exactly", "ask_costs", "ask_costs"),  # only yes and no are dropped
+    ],
+)
+def test_a_question_is_not_a_yes(text: str, intent: str, expected: str) -> None:
+    from bot.nlu.not_a_yes import QuestionIsNotAYes
+
+    ranking = [
+        {"name": intent, "confidence": 0.6},
+        {"name": "ask_preparation", "confidence": 0.2},
+    ]
+    message = Message(data={"text": text, "intent": ranking[0], "intent_ranking": ranking})
+    (message,) = QuestionIsNotAYes({}).process([message])
+    assert message.get("intent")["name"] == expected
+    assert message.get("intent_ranking")[0]["name"] == expected
