@@ -34,6 +34,7 @@ from actions.followups import (
     asks_for_a_figure,
     asks_for_more,
     asks_why,
+    changes_subject,
     continues,
     item_index,
     refers_back,
@@ -109,6 +110,14 @@ PASSAGE_OVER_TOPIC = 0.4
 PASSAGE_NEXT_TO_UNCOVERED = 0.3
 #: A figure in an answer ("88%", "15 years"): a question for a number got one.
 FIGURE = re.compile(r"\d")
+#: Answers whose figures never answer a question for a number: the cost answer's one figure is
+#: a saving ("up to 50%"), never a price.
+NO_ANSWERING_FIGURES = frozenset({"utter_costs"})
+#: A follow-up this short ("how often", "and the dose?") is read in the conversation's sections.
+TERSE_WORDS = 3
+#: What the request form is about, for questions asked while it is open ("how fast do they
+#: get back to me").
+FORM_SECTIONS = ("request", "agency")
 #: "What is X", "what does X mean", "explain X": a question about a word.
 DEFINE_CUE = re.compile(
     r"\b(?:what\s+(?:is|are|does|do)|meaning|means?|mean\b|explain|define|definition|"
@@ -136,7 +145,7 @@ PASSAGE_MIN_UNANCHORED = 0.3
 PASSAGE_OVER_UNCOVERED = 0.36
 #: A message the classifier put out of scope is answered by a passage of the last answer's
 #: sections (plus the boost) this close: "which hormones are those?" after pheochromocytoma.
-PASSAGE_IN_CONTEXT = 0.45
+PASSAGE_IN_CONTEXT = 0.38
 #: Added to the scores of passages from the sections the conversation is about.
 CONTEXT_BOOST = 0.1
 #: Below the fallback threshold, a question intent this likely still means "in our domain".
@@ -308,6 +317,12 @@ class Context:
         )
         self.responses = domain.get("responses", {})
         self.language = conversation_language(tracker)
+        self.in_form = bool((tracker.active_loop or {}).get("name"))
+
+    def forget(self) -> None:
+        """A new subject ("totally unrelated, but ..."): nothing to lean on."""
+        self.last_tumour, self.last_topic, self.last_list = None, None, []
+        self.in_form = False
 
     def terms_of_last_answer(self) -> List[str]:
         """Glossary terms the last answer used, the least everyday first (glossary order)."""
@@ -353,7 +368,9 @@ class Context:
         for name in (self.last_topic, TUMOUR_RESPONSES.get(self.last_tumour or "")):
             for variation in self.responses.get(name or "", []):
                 found += response_sources(variation)
-        return tuple(s for s in found if s != "policy")
+        if self.in_form:
+            found += FORM_SECTIONS
+        return tuple(dict.fromkeys(s for s in found if s != "policy"))
 
 
 @cache
@@ -380,8 +397,9 @@ def is_followup(question: Question, context: Context) -> bool:
 
 
 def points_back(text: str) -> bool:
-    """ "and ...", "what about ...", "it", "the brain one": the message leans on the last answer."""
-    return continues(text) or refers_back(text)
+    """Does the message lean on the last answer: "and ...", "what about ...", "it", "the brain
+    one", or a few words only ("how often")?"""
+    return continues(text) or refers_back(text) or len(text.split()) <= TERSE_WORDS
 
 
 def in_context_passage(question: Question, context: Context, minimum: float) -> Optional[Unit]:
@@ -398,7 +416,9 @@ def units_for(question: Question, context: Context, in_form: bool) -> List[Unit]
     """The units that answer one question (fallback intents give [] here), with the honest
     "not covered" first when it asks for a number and the answer has none."""
     units = topic_units(question, context, in_form)
-    figures = any(FIGURE.search(context.text_of(u)) for u in units)
+    figures = any(
+        FIGURE.search(context.text_of(u)) for u in units if u.response not in NO_ANSWERING_FIGURES
+    )
     answers = [u for u in units if u.response not in NOT_TOPICS]
     if answers and not figures and asks_for_a_figure(question.text):
         return [Unit("utter_not_covered"), *units]
@@ -458,7 +478,9 @@ def topic_units(question: Question, context: Context, in_form: bool) -> List[Uni
     if intent == "ask_definition":
         terms = _values(question.entities, "term") or context.terms_of_last_answer()[:2]
         units = [Unit(glossary.TERMS[t].response) for t in terms if t in glossary.TERMS]
-        return units or [Unit("utter_define_which")]
+        # "what does that certificate mean": a word the glossary lacks, in the article's words
+        hit = None if units else best_passage(text, context, PASSAGE_MIN_SCORE)
+        return units or [hit or Unit("utter_define_which")]
     if intent == "choose_item" or (context.last_list and intent in FALLBACK_INTENTS):
         chosen = intent == "choose_item"
         index = item_index(text, len(context.last_list), strict=not chosen)
@@ -473,9 +495,15 @@ def topic_units(question: Question, context: Context, in_form: bool) -> List[Uni
         topic = Unit(ANSWERS[intent])
         if followup and not named and points_back(text):
             # "and the hormones in the blood?" after pheochromocytoma: its own sentence, not
-            # the topic the classifier picked from outside the conversation
+            # the topic the classifier picked from outside the conversation; "how often?"
+            # after the checks during therapy: the sentence that says how often
             outside = not set(context.sources(topic.response)) & set(context.sections)
-            near = in_context_passage(question, context, PASSAGE_OVER_TOPIC) if outside else None
+            terse = len(text.split()) <= TERSE_WORDS
+            near = (
+                in_context_passage(question, context, PASSAGE_OVER_TOPIC)
+                if outside or terse
+                else None
+            )
             if near:
                 return [near]
         # "what is a radiotracer?" read as "what is MIBG": explain the term first.
@@ -621,6 +649,8 @@ def questions_of(tracker: Tracker) -> List[Question]:
 def plan(tracker: Tracker, domain: Dict[str, Any], in_form: bool) -> List[Unit]:
     """Every unit to send for the latest message, in order, without repeats."""
     context = Context(tracker, domain)
+    if changes_subject(str((tracker.latest_message or {}).get("text") or "")):
+        context.forget()
     units: List[Unit] = []
     for question in questions_of(tracker):
         for unit in units_for(question, context, in_form):

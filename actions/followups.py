@@ -94,10 +94,11 @@ MORE_RE = re.compile(
 #: the tumour just discussed.
 OUTCOME_RE = re.compile(
     r"\b(?:shrinks?|smaller|reduc\w*|regress\w*|better|stabili[sz]\w*|help\w*|cur(?:e|es|ed)|"
-    r"works?|effective|results?|chances?|success\w*|respond\w*|spread\w*|metasta\w*|"
+    r"works?(?!\s+out)|effective|results?|chances?|success\w*|respond\w*|spread\w*|metasta\w*|"
     r"how\s+often|how\s+many|how\s+well|percent|%|figures|numbers|outcome\w*|get\s+rid|"
     r"hormones?|cancer(?:ous)?|malignan\w*|benign|harmless|grow\w*|pick\w*\s+(?:it\s+)?up|"
-    r"tak(?:e|es|en)\s+up|absorb\w*|accumulat\w*|uptake)\b"
+    r"tak(?:e|es|en)\s+up|absorb\w*|accumulat\w*|uptake|lower\w*|decreas\w*|"
+    r"(?:bring|brings|get|gets|go|goes)\s+(?:\w+\s+)?down|(?:get|gets|go|goes)\s+into)\b"
     r"|\b(?:do|does|did|work|works|help|helps)\s+(?:for|on|with|against|to)\s+"
     r"(?:it|that|this|them|that\s+one|this\s+one)\b",
     re.IGNORECASE,
@@ -153,7 +154,13 @@ FIGURE_RE = re.compile(
     r"\bhow\s+(?:many|much|often|long|frequently|big|large)\b|"
     r"\bwhat\s+(?:percentage|percent|proportion|number)\b|"
     r"\b(?:cure|survival|success|death|mortality|recurrence|relapse)\s+rates?\b|"
-    r"\blife\s+expectancy\b",
+    r"\blife\s+expectancy\b|\b(?:price|euros?|dollars?|pounds|roughly|ballpark)\b|[€$£]",
+    re.IGNORECASE,
+)
+#: "totally unrelated but ...", "by the way", "different question": a new subject, not a follow-up.
+NEW_SUBJECT_RE = re.compile(
+    r"\b(?:unrelated|off[\s-]topic|by\s+the\s+way|btw|(?:different|other|another|new)\s+"
+    r"(?:question|topic|subject|thing)|change\s+(?:of\s+)?(?:the\s+)?subject)\b",
     re.IGNORECASE,
 )
 LOCAL_FIGURE_RE = re.compile(
@@ -163,6 +170,10 @@ LOCAL_FIGURE_RE = re.compile(
 
 def asks_for_more(text: str) -> bool:
     return bool(MORE_RE.fullmatch(text) or LOCAL_MORE_RE.fullmatch(text) or ELSE_RE.search(text))
+
+
+def changes_subject(text: str) -> bool:
+    return bool(NEW_SUBJECT_RE.search(text))
 
 
 def asks_why(text: str) -> bool:

@@ -53,7 +53,8 @@ _STOP_TEXT = """a an the is are was were be been do does did can could will woul
     those what which who whom how when where why of in on at to for from with by about as and
     or but if so not no yes please tell explain know want there here any some much many more
     mibg therapy treatment lot lots really very also just get got have has had him us them
-    im ive dont doesnt cant thing things something anything then whats ok okay"""
+    im ive dont doesnt cant thing things something anything then whats ok okay
+    youre theyre hes shes thats theres wont isnt arent wasnt ill youll ur tho though even"""
 STOP_WORDS = frozenset(_STOP_TEXT.split()) | frozenset(RELATIVES)
 
 
@@ -124,7 +125,15 @@ QUERY_SYNONYMS: Dict[str, str] = {
     "regularly": "repeatedly",
     "fix": "improve",
     "fixed": "improve",
-    "done": "treatment improve",
+    "done": "completed",
+    "finished": "completed",
+    "calls": "contact",
+    "operation": "operated",
+    "surgery": "operated",
+    "operate": "operated",
+    "removed": "operated",
+    "remove": "operated",
+    "down": "lower reduces decrease",
     "cheaper": "favourable costs saving",
     "cheap": "favourable costs saving",
     "discount": "favourable costs saving",
