@@ -140,9 +140,12 @@ MAX_YES_WORDS = 4
 PASSAGE_MIN_SCORE = 0.22
 #: The same for a message that names nothing of ours, at the start of a conversation.
 PASSAGE_MIN_UNANCHORED = 0.3
-#: A question classified as not covered is still answered by a passage this close (no context
-#: boost: on the blind sets, questions the article does not answer scored at most 0.31).
+#: A question classified as not covered gets, after "not covered", a passage this close as
+#: what the article does say (no context boost: on the blind sets, questions the article does
+#: not answer scored at most 0.31).
 PASSAGE_OVER_UNCOVERED = 0.36
+#: From this score on, it is quoted alone: the article answers the question after all.
+PASSAGE_ANSWERS_UNCOVERED = 0.45
 #: A message the classifier put out of scope is answered by a passage of the last answer's
 #: sections (plus the boost) this close: "which hormones are those?" after pheochromocytoma.
 PASSAGE_IN_CONTEXT = 0.38
@@ -281,6 +284,17 @@ def tumours_named(text: str) -> List[str]:
         for key, title in TUMOURS.items()
         if words & (set(re.findall(r"[a-z]{5,}", title.lower())) | set(DESCRIBED_AS[key]))
     ]
+
+
+def term_units(keys: Iterable[str]) -> List[Unit]:
+    """The explanation of each glossary term; for a word the article uses without explaining
+    it ("enterochromaffin"), "not covered" first, then what the article says around it."""
+    units: List[Unit] = []
+    for key in keys:
+        term = glossary.TERMS.get(key)
+        if term:
+            units += ([] if term.defined else [Unit("utter_not_covered")]) + [Unit(term.response)]
+    return units
 
 
 def passage_unit(passage: passages.Passage) -> Unit:
@@ -466,18 +480,18 @@ def topic_units(question: Question, context: Context, in_form: bool) -> List[Uni
     if intent == "ask_tumour":
         return named or [Unit("utter_ask_which_tumour")]
     if intent == "ask_uncovered":
-        hit = best_passage(text, context, PASSAGE_OVER_UNCOVERED, boost=0.0)
-        if hit:
+        hit = best_passage(text, context, PASSAGE_ANSWERS_UNCOVERED, boost=0.0)
+        if hit:  # the classifier was wrong: the article does answer it
             return [hit]
-        near = (
-            in_context_passage(question, context, PASSAGE_NEXT_TO_UNCOVERED) if followup else None
-        )
+        near = best_passage(text, context, PASSAGE_OVER_UNCOVERED, boost=0.0)
+        if not near and followup:
+            near = in_context_passage(question, context, PASSAGE_NEXT_TO_UNCOVERED)
         # Not what was asked, but what the article says next to it ("the imaging bit, what is
         # that for?" after the checks during therapy).
         return [Unit("utter_not_covered"), *([near] if near else [])]
     if intent == "ask_definition":
         terms = _values(question.entities, "term") or context.terms_of_last_answer()[:2]
-        units = [Unit(glossary.TERMS[t].response) for t in terms if t in glossary.TERMS]
+        units = term_units(terms)
         # "what does that certificate mean": a word the glossary lacks, in the article's words
         hit = None if units else best_passage(text, context, PASSAGE_MIN_SCORE)
         return units or [hit or Unit("utter_define_which")]
@@ -608,7 +622,7 @@ def fallback_units(tracker: Tracker, context: Context) -> List[Unit]:
     if tumours:
         return tumours
     if terms:
-        return [Unit(glossary.TERMS[terms[0]].response)]
+        return term_units(terms[:1])
     ranking = message.get("intent_ranking") or []
     hinted = any(
         r.get("name") in QUESTION_INTENTS and r.get("confidence", 0) >= IN_DOMAIN_HINT

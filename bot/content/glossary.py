@@ -21,10 +21,13 @@ class Term:
     key: str
     phrases: Tuple[str, ...]
     response: str
+    #: The article explains the word. Where it only uses it, the answer says first that the
+    #: article does not cover it, then what the article says around it.
+    defined: bool = True
 
 
-def _term(key: str, *phrases: str, response: str = "") -> Term:
-    return Term(key, phrases, response or f"utter_define_{key}")
+def _term(key: str, *phrases: str, response: str = "", defined: bool = True) -> Term:
+    return Term(key, phrases, response or f"utter_define_{key}", defined)
 
 
 #: Every explainable term. Responses without ``utter_define_`` reuse a topic answer.
@@ -91,9 +94,29 @@ TERMS: Dict[str, Term] = {
         ),
         _term("iodine", "i-131", "i131", "i 131", "iodine-131", "radioactive iodine", "iodine 131"),
         _term("hormone_active", "hormone-active", "hormone active", "hormonally active"),
-        _term("enterochromaffin", "enterochromaffin", "enterochromafin", "entero chromaffin"),
-        _term("embryonic", "embryonic tumour", "embryonic tumor", "embryonic", "embrionic"),
-        _term("adrenal", "adrenal medulla", "adrenal glands", "adrenal gland", "adrenals"),
+        _term(
+            "enterochromaffin",
+            "enterochromaffin",
+            "enterochromafin",
+            "entero chromaffin",
+            defined=False,
+        ),
+        _term(
+            "embryonic",
+            "embryonic tumour",
+            "embryonic tumor",
+            "embryonic",
+            "embrionic",
+            defined=False,
+        ),
+        _term(
+            "adrenal",
+            "adrenal medulla",
+            "adrenal glands",
+            "adrenal gland",
+            "adrenals",
+            defined=False,
+        ),
         _term(
             "neuroendocrine_tissue",
             "neuroendocrine tissue",
@@ -102,9 +125,16 @@ TERMS: Dict[str, Term] = {
             "adrenergic",
             "neurodermal",
             "neurodermal origin",
+            defined=False,
         ),
-        _term("paraganglionic", "paraganglionic", "paraganglionic cells"),
-        _term("sympathetic", "sympathetic nervous system", "sympathetic part", "sympathetic"),
+        _term("paraganglionic", "paraganglionic", "paraganglionic cells", defined=False),
+        _term(
+            "sympathetic",
+            "sympathetic nervous system",
+            "sympathetic part",
+            "sympathetic",
+            defined=False,
+        ),
         _term(
             "leukocytes",
             "leukocytes",
@@ -115,8 +145,8 @@ TERMS: Dict[str, Term] = {
             "basophils",
             "eosinophils",
         ),
-        _term("peripheral_blood", "peripheral blood"),
-        _term("bone_marrow", "bone marrow", "bonemarrow", "marrow"),
+        _term("peripheral_blood", "peripheral blood", defined=False),
+        _term("bone_marrow", "bone marrow", "bonemarrow", "marrow", defined=False),
         _term(
             "antihypertensives",
             "antihypertensive",
@@ -126,8 +156,9 @@ TERMS: Dict[str, Term] = {
             "neuroleptic",
             "antihormonal",
             "antihormonal agents",
+            defined=False,
         ),
-        _term("isolation", "isolation", "isolated", "isolating"),
+        _term("isolation", "isolation", "isolated", "isolating", defined=False),
         _term(
             "contraindication",
             "contraindication",

@@ -513,3 +513,23 @@ async def test_an_uncovered_follow_up_says_so_then_quotes_what_is_next_to_it() -
     )  # fmt: skip
     assert [m["response"] for m in messages] == ["utter_not_covered", "utter_article_quote"]
     assert "size" in messages[1]["quote"]
+
+
+async def test_a_word_the_article_only_uses_is_not_covered_then_what_it_says() -> None:
+    responses, _ = await answer(
+        "what does enterochromaffin mean",
+        "ask_definition",
+        entities=[entity("term", "enterochromaffin")],
+    )
+    assert responses == ["utter_not_covered", "utter_define_enterochromaffin"]
+    responses, _ = await answer(
+        "what does myelosuppression mean",
+        "ask_definition",
+        entities=[entity("term", "myelosuppression")],
+    )
+    assert responses == ["utter_define_myelosuppression"]
+
+
+async def test_a_not_covered_question_near_a_passage_says_so_then_quotes_it() -> None:
+    responses, _ = await answer("does the paraganglioma come back after treatment", "ask_uncovered")
+    assert responses == ["utter_not_covered", "utter_article_quote"]
