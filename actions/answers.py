@@ -113,6 +113,8 @@ FIGURE = re.compile(r"\d")
 #: Answers whose figures never answer a question for a number: the cost answer's one figure is
 #: a saving ("up to 50%"), never a price.
 NO_ANSWERING_FIGURES = frozenset({"utter_costs"})
+#: From this confidence on, a classified topic is kept even for a follow-up that points back.
+SURE = 0.8
 #: A follow-up this short ("how often", "and the dose?") is read in the conversation's sections.
 TERSE_WORDS = 3
 #: What the request form is about, for questions asked while it is open ("how fast do they
@@ -189,6 +191,7 @@ class Question:
     intent: str
     entities: List[Dict[str, Any]] = field(default_factory=list)
     text: str = ""
+    confidence: float = 1.0
 
 
 def _values(entities: Iterable[Dict[str, Any]], name: str) -> List[str]:
@@ -467,6 +470,8 @@ def topic_units(question: Question, context: Context, in_form: bool) -> List[Uni
         # "and the thyroid one, do people stabilise?": the tumour its words name, else ("and its
         # results?", "does it shrink it?") the tumour the conversation is about
         return tumour_units(tumours_named(text)[:1] or [context.last_tumour])
+    if named and intent in FALLBACK_INTENTS and continues(text):
+        return named  # "what about for neuroblastma then": that tumour, as the last one was
     if named and intent in GENERAL_WITH_A_TUMOUR:
         # "where are carcinoid tumours usually": that tumour; "how does it work for
         # neuroblastoma": its figures, then the mechanism
@@ -507,7 +512,7 @@ def topic_units(question: Question, context: Context, in_form: bool) -> List[Uni
             return [unit] if unit else []
     if intent in ANSWERS:
         topic = Unit(ANSWERS[intent])
-        if followup and not named and points_back(text):
+        if followup and not named and points_back(text) and question.confidence < SURE:
             # "and the hormones in the blood?" after pheochromocytoma: its own sentence, not
             # the topic the classifier picked from outside the conversation; "how often?"
             # after the checks during therapy: the sentence that says how often
@@ -551,6 +556,8 @@ def best_passage(
     When the message names article terms, only passages that use one of them are candidates;
     ``within``: only passages of the context's sections.
     """
+    if not context.sections and not _content_words(text):
+        return None  # "what can they do about it" means something only in a conversation
     phrases = [p for t in terms if t in glossary.TERMS for p in glossary.TERMS[t].phrases]
     hits = passages.index(context.language).search(
         text, limit=len(passages.passages()), sections=context.sections, boost=boost
@@ -577,7 +584,7 @@ def vague_followup(tracker: Tracker, context: Context) -> bool:
     if len(message.get("questions") or []) > 1 or len(text.split()) > VAGUE_MAX_WORDS:
         return False
     entities = message.get("entities") or []
-    if _values(entities, "tumour") or _values(entities, "term") or not refers_back(text):
+    if _values(entities, "tumour") or _values(entities, "term") or not points_back(text):
         return False
     if not _content_words(REFERS_RE.sub(" ", text)) <= article_words(context.language):
         return False  # a word the article never uses: "can you write me a poem about them?"
@@ -650,14 +657,16 @@ def questions_of(tracker: Tracker) -> List[Question]:
                 continue
             start, end = int(q.get("start", 0)), int(q.get("end", len(text)))
             inside = [e for e in entities if start <= int(e.get("start", -1)) < end]
-            found.append(Question(q["intent"], inside, text[start:end]))
+            confidence = float(q.get("confidence") or 1.0)
+            found.append(Question(q["intent"], inside, text[start:end], confidence))
         if found:
             intent = (message.get("intent") or {}).get("name")
             if intent == "emergency":  # safety first, then the questions
                 found.insert(0, Question("emergency"))
             return found
-    intent = (message.get("intent") or {}).get("name") or "nlu_fallback"
-    return [Question(intent, entities, text)]
+    classified = message.get("intent") or {}
+    confidence = float(classified.get("confidence") or 0.0)
+    return [Question(classified.get("name") or "nlu_fallback", entities, text, confidence)]
 
 
 def plan(tracker: Tracker, domain: Dict[str, Any], in_form: bool) -> List[Unit]:

@@ -54,7 +54,8 @@ _STOP_TEXT = """a an the is are was were be been do does did can could will woul
     or but if so not no yes please tell explain know want there here any some much many more
     mibg therapy treatment lot lots really very also just get got have has had him us them
     im ive dont doesnt cant thing things something anything then whats ok okay
-    youre theyre hes shes thats theres wont isnt arent wasnt ill youll ur tho though even"""
+    youre theyre hes shes thats theres wont isnt arent wasnt ill youll ur tho though even
+    exactly actually precisely basically usually normally"""
 STOP_WORDS = frozenset(_STOP_TEXT.split()) | frozenset(RELATIVES)
 
 
@@ -140,6 +141,19 @@ QUERY_SYNONYMS: Dict[str, str] = {
     "medication": "medicines drugs",
     "pills": "medicines drugs",
 }
+
+
+#: Phrases made only of stop words that still say what is asked, and the article's words for
+#: it: "what can they do about it?" after a contraindication asks for the treatment first.
+PHRASE_SYNONYMS: Tuple[Tuple[re.Pattern, str], ...] = (
+    (
+        re.compile(
+            r"\b(?:do\s+about|be\s+done|what\s+(?:will|would|can|could|do)\s+they\s+do)\b",
+            re.IGNORECASE,
+        ),
+        "first treatment improve",
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -249,6 +263,7 @@ class PassageIndex:
         follow-up such as "does it spread?" is read in the context of the last answer.
         """
         words = _words(text)
+        words += [meant for pattern, meant in PHRASE_SYNONYMS if pattern.search(text)]
         if not words:
             return []
         expanded = words + [QUERY_SYNONYMS[w] for w in words if w in QUERY_SYNONYMS]

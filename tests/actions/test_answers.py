@@ -533,3 +533,31 @@ async def test_a_word_the_article_only_uses_is_not_covered_then_what_it_says() -
 async def test_a_not_covered_question_near_a_passage_says_so_then_quotes_it() -> None:
     responses, _ = await answer("does the paraganglioma come back after treatment", "ask_uncovered")
     assert responses == ["utter_not_covered", "utter_article_quote"]
+
+
+async def test_what_can_they_do_about_it_quotes_the_treatment_first() -> None:
+    (message,) = await _quoted(
+        "so what will they do then",
+        "ask_monitoring",
+        0.5,
+        {"last_topic": "utter_contraindications"},
+    )
+    assert "first give treatment to improve" in message["quote"]
+
+
+async def test_a_terse_follow_up_without_a_pronoun_is_read_in_the_section() -> None:
+    (message,) = await _quoted(
+        "when exactly", "nlu_fallback", 0.35, {"last_tumour": "medullary_thyroid_cancer"}
+    )
+    assert message["section"] == "Medullary thyroid cancer"
+
+
+async def test_what_about_a_named_tumour_then_is_that_tumours_answer() -> None:
+    responses, _ = await answer(
+        "what about for neuroblastma then",
+        "nlu_fallback",
+        confidence=0.35,
+        entities=[located("tumour", "neuroblastoma", 15, 27)],
+        slots={"last_tumour": "carcinoid"},
+    )
+    assert responses == ["utter_tumour_neuroblastoma"]
