@@ -135,6 +135,9 @@ QUERY_SYNONYMS: Dict[str, str] = {
     "removed": "operated",
     "remove": "operated",
     "down": "lower reduces decrease",
+    "similar": "structural analogue",
+    "resemble": "structural analogue",
+    "resembles": "structural analogue",
     "cheaper": "favourable costs saving",
     "cheap": "favourable costs saving",
     "discount": "favourable costs saving",
@@ -153,6 +156,8 @@ PHRASE_SYNONYMS: Tuple[Tuple[re.Pattern, str], ...] = (
         ),
         "first treatment improve",
     ),
+    # "is the radiation a lot?" asks for an amount; "a lot of questions" does not
+    (re.compile(r"\ba\s+lot\b(?!\s+of)", re.IGNORECASE), "amount"),
 )
 
 
