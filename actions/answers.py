@@ -473,9 +473,9 @@ def topic_units(question: Question, context: Context, in_form: bool) -> List[Uni
     if named and intent in FALLBACK_INTENTS and continues(text):
         return named  # "what about for neuroblastma then": that tumour, as the last one was
     if named and intent in GENERAL_WITH_A_TUMOUR:
-        # "where are carcinoid tumours usually": that tumour; "how does it work for
-        # neuroblastoma": its figures, then the mechanism
-        return named + ([Unit(ANSWERS[intent])] if intent == "ask_how_it_works" else [])
+        # "where are carcinoid tumours usually", "how does it work for neuroblastoma": that
+        # tumour's answer first, then the general one the classifier chose
+        return named + [Unit(ANSWERS[intent])]
     if intent == "affirm":  # a yes with nothing pending, or a short question read as one
         if context.sections and ASKS.search(text):  # "when exactly?"
             return [section_quote(context.sections[0], context.language)]
@@ -685,6 +685,8 @@ def plan(tracker: Tracker, domain: Dict[str, Any], in_form: bool) -> List[Unit]:
         units = vague_units(tracker, context)
     if not units:
         units = fallback_units(tracker, context)
+    if len(units) > MAX_UNITS:  # three answers say more than "not covered" for one of them
+        units = [u for u in units if u.response != "utter_not_covered"] or units
     return units[:MAX_UNITS]
 
 

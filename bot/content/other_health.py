@@ -4,8 +4,9 @@
 bag-of-words classifier cannot be taught the difference for every drug. A message that names
 one of these, and neither MIBG (or a tumour or term of the article) nor the therapy it is
 considering ("can he have it if he has diabetes"), is out of scope (bot/nlu/out_of_domain.py).
-Words the article itself uses (allergic reaction, kidneys, blood pressure drugs, chemo as a
-comparison) are deliberately not here.
+Words the article itself uses (allergic reaction, kidneys, blood pressure drugs) are
+deliberately not here; chemotherapy is, because a comparison with it names MIBG or the therapy
+("will mibg make her sick like chemo did", "is it better than chemo").
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ OTHER_HEALTH_TERMS: Tuple[str, ...] = (
     "back pain", "knee pain", "toothache", "cavity", "gum disease", "conjunctivitis",
     "breast cancer", "lung cancer", "prostate cancer", "colon cancer", "bowel cancer",
     "skin cancer", "cervical cancer", "ovarian cancer", "pancreatic cancer", "leukemia",
-    "leukaemia", "lymphoma", "melanoma", "myeloma", "sarcoma", "glioblastoma",
+    "leukaemia", "lymphoma", "melanoma", "myeloma", "sarcoma", "glioblastoma", "glioma",
+    "bone cancer", "brain cancer", "stomach cancer", "liver cancer", "kidney cancer",
+    "bladder cancer", "throat cancer", "blood cancer", "papillary", "follicular", "anaplastic",
     # medicines and other treatments
     "ibuprofen", "paracetamol", "acetaminophen", "aspirin", "tylenol", "advil", "nurofen",
     "antibiotic", "antibiotics", "amoxicillin", "penicillin", "insulin", "metformin",
@@ -36,6 +39,7 @@ OTHER_HEALTH_TERMS: Tuple[str, ...] = (
     "chiropractor", "acupuncture", "homeopathy", "ivf", "contraception", "birth control",
     "pregnancy test", "morning after pill", "dentist", "braces", "glasses", "contact lenses",
     "lasik", "tamoxifen", "herceptin", "keytruda", "immunotherapy", "mammogram",
+    "chemotherapy", "chemo", "radiotherapy",
 )  # fmt: skip
 
 #: Words that tie a message to our domain whatever else it names.

@@ -156,6 +156,12 @@ DESCRIBED_AS: Dict[str, Tuple[str, ...]] = {
     "medullary_thyroid_cancer": ("thyroid",),
 }
 
+#: A word just before a tumour's name that makes it another illness: "papillary thyroid
+#: cancer" is not the medullary thyroid cancer the article reports on.
+OTHER_KINDS: Dict[str, Tuple[str, ...]] = {
+    "medullary_thyroid_cancer": ("papillary", "follicular", "anaplastic", "differentiated"),
+}
+
 #: English alone (test conversations in English pick their words here).
 ENGLISH_SYNONYMS: Dict[str, List[str]] = dict(SYNONYMS)
 #: The same tumours as patients write them in our other languages (bot/locales/*/vocabulary.yml).

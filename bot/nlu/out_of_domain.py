@@ -69,10 +69,18 @@ def _judged(message: Message) -> bool:
     return not text.startswith("/") and _intent(message) not in NOT_QUESTIONS
 
 
-def _reject(message: Message) -> None:
-    """Make the intent ``out_of_scope`` (first in the ranking) with the override confidence."""
+def _reject(message: Message, above_the_rest: bool = False) -> None:
+    """Make the intent ``out_of_scope`` (first in the ranking) with the override confidence.
+
+    ``above_the_rest``: the other intents are scaled below it, so that the FallbackClassifier
+    does not find "side effects of chemotherapy" ambiguous (ask_side_effects 0.97 under
+    out_of_scope 0.75) and turn it into ``nlu_fallback``, which the answer action may quote.
+    """
     intent = {INTENT_NAME_KEY: OUT_OF_SCOPE, "confidence": OUT_OF_DOMAIN_CONFIDENCE}
     ranking = [r for r in message.get("intent_ranking") or [] if r.get("name") != OUT_OF_SCOPE]
+    if above_the_rest:
+        rest = 1.0 - OUT_OF_DOMAIN_CONFIDENCE
+        ranking = [{**r, "confidence": float(r.get("confidence") or 0.0) * rest} for r in ranking]
     message.set(INTENT, intent, add_to_output=True)
     message.set("intent_ranking", [intent] + ranking, add_to_output=True)
 
@@ -85,7 +93,7 @@ class OtherHealthOutOfScope(RuleComponent):
         for message in messages:
             text = message.get(TEXT) or ""
             if _judged(message) and not _in_our_domain(message) and about_other_health(text):
-                _reject(message)
+                _reject(message, above_the_rest=True)
         return messages
 
 

@@ -24,7 +24,7 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 
 from bot.content import glossary
-from bot.content.tumours import FUZZY_WORDS, SYNONYMS
+from bot.content.tumours import FUZZY_WORDS, OTHER_KINDS, SYNONYMS
 from bot.nlu.rule_component import RuleComponent, SpacyRuleComponent, override_intent
 
 ENTITY_NAME = "tumour"
@@ -103,6 +103,8 @@ def find_mentions(
     for start, end, key in spans:
         if taken.intersection(range(start, end)):
             continue
+        if start and doc[start - 1].lower_ in OTHER_KINDS.get(key, ()):
+            continue  # "papillary thyroid cancer": another illness
         taken.update(range(start, end))
         span = doc[start:end]
         found.append(_entity(span.start_char, span.end_char, key, entity))

@@ -445,13 +445,13 @@ async def test_a_brain_tumour_without_a_tumour_in_the_conversation_is_no_paragan
     assert "utter_tumour_paraganglioma" not in responses
 
 
-async def test_a_named_tumour_beats_the_general_list() -> None:
+async def test_a_named_tumour_comes_before_the_general_list() -> None:
     responses, _ = await answer(
         "where are carcinoid tumours usually",
         "ask_candidates",
         entities=[located("tumour", "carcinoid", 10, 19)],
     )
-    assert responses == ["utter_tumour_carcinoid"]
+    assert responses == ["utter_tumour_carcinoid", "utter_candidates"]
 
 
 async def test_a_follow_up_quotes_its_own_sentence_over_a_topic_outside_the_conversation() -> None:
