@@ -46,7 +46,7 @@ for split in de:0.95 ru:0.95; do
     $PY -m bot.checks.nlu_eval --holdout "tests/nlu_holdout_$language.yml" --ood \
       --min-macro-f1 "$gate" --max-false-emergencies 0 --json "test-artifacts/nlu-holdout-$language.json"
 done
-for name in patient_questions followups_dev patient_questions_final \
+for name in patient_questions followups_dev followups_dev2 patient_questions_final \
   patient_questions_de patient_questions_ru patient_questions_de_dev patient_questions_ru_dev; do
   echo "    blind $name (test-artifacts/blind-$name.txt):"
   sed 's/^/      /' "test-artifacts/blind-$name.txt"

@@ -1,8 +1,9 @@
 """The blind patient questions end to end over REST, with the gate of issue 10.
 
-Three sets, each written by a separate author who saw only the article:
-``patient_questions.yml`` and ``followups_dev.yml`` (also read to find failure kinds while
-building) and ``patient_questions_final.yml`` (only ever scored; its failures were not read,
+Four English sets, each written by a separate author who saw only the article:
+``patient_questions.yml``, ``followups_dev.yml`` and ``followups_dev2.yml`` (multi-turn
+conversations; all three also read to find failure kinds while building) and
+``patient_questions_final.yml`` (only ever scored; its failures were not read,
 except the one emergency it missed). German and Russian (issue 13) have a blind set each
 (``patient_questions_de``/``_ru``: only scored) and a development set each (``*_dev``: read to
 find failure kinds), all by authors who saw only the article. Each reply must carry the
@@ -20,14 +21,15 @@ from bot.checks import blind_eval
 from tests.support.stack import ROOT, LiveStack
 
 ARTIFACTS = ROOT / "test-artifacts"
-#: German and Russian (issue 13 targets 0.9 in each; reached 0.900 and 0.905): one case of margin.
-GATE_DE, GATE_RU, GATE_DE_DEV, GATE_RU_DEV = 0.89, 0.89, 0.9, 0.88
+#: German and Russian (issue 13 targets 0.9 in each; reached 0.920 and 0.916): one case of margin.
+GATE_DE, GATE_RU, GATE_DE_DEV, GATE_RU_DEV = 0.91, 0.9, 0.95, 0.94
 #: Set -> the share of cases that must pass. Issue 10 targets 0.95; these gates hold what the
 #: assistant reaches now (docs/intents.md has the figures), so a change that loses answers fails.
 SETS = {
-    "patient_questions": 0.94,
-    "followups_dev": 0.76,
-    "patient_questions_final": 0.85,
+    "patient_questions": 0.96,
+    "followups_dev": 0.91,
+    "followups_dev2": 0.64,
+    "patient_questions_final": 0.89,
     "patient_questions_de": GATE_DE,
     "patient_questions_ru": GATE_RU,
     "patient_questions_de_dev": GATE_DE_DEV,
@@ -75,4 +77,4 @@ def test_the_sets_are_large_enough() -> None:
         if blind_eval.cases_language(path) != "en":
             assert len(data) >= 60, name
         else:
-            assert len(data) >= (50 if name == "followups_dev" else 150), name
+            assert len(data) >= (50 if name.startswith("followups") else 150), name

@@ -156,6 +156,8 @@ PHRASE_SYNONYMS: Tuple[Tuple[re.Pattern, str], ...] = (
         ),
         "first treatment improve",
     ),
+    # "how long have they been doing this" asks how long the agency has worked, not the course
+    (re.compile(r"\bhow\s+long\s+(?:have|has)\s+\w+(?:\s+\w+)?\s+been\b", re.I), "15 years"),
     # "is the radiation a lot?" asks for an amount; "a lot of questions" does not
     (re.compile(r"\ba\s+lot\b(?!\s+of)", re.IGNORECASE), "amount"),
 )
