@@ -258,7 +258,8 @@ def reason_units(text: str, context: Context) -> List[Unit]:
     best = next(((p, score) for p, score in hits if p.id in ids), None)
     if best and best[1] >= REASON_MATCH:
         return [passage_unit(best[0])]
-    section = next(s for s in context.sections if s in {p.section for p in explaining})
+    with_reasons = {p.section for p in explaining}
+    section = next(s for s in context.sections if s in with_reasons)
     chosen = [p for p in explaining if p.section == section][:MAX_REASONS]
     return [quote_unit(section, chosen, context.language)]
 
@@ -383,8 +384,7 @@ class Context:
         """The article sections the last answer (and the last tumour) came from."""
         found: List[str] = []
         for name in (self.last_topic, TUMOUR_RESPONSES.get(self.last_tumour or "")):
-            for variation in self.responses.get(name or "", []):
-                found += response_sources(variation)
+            found += self.sources(name or "")
         if self.in_form:
             found += FORM_SECTIONS
         return tuple(dict.fromkeys(s for s in found if s != "policy"))
@@ -517,14 +517,10 @@ def topic_units(question: Question, context: Context, in_form: bool) -> List[Uni
             # the topic the classifier picked from outside the conversation; "how often?"
             # after the checks during therapy: the sentence that says how often
             outside = not set(context.sources(topic.response)) & set(context.sections)
-            terse = len(text.split()) <= TERSE_WORDS
-            near = (
-                in_context_passage(question, context, PASSAGE_OVER_TOPIC)
-                if outside or terse
-                else None
-            )
-            if near:
-                return [near]
+            if outside or len(text.split()) <= TERSE_WORDS:
+                near = in_context_passage(question, context, PASSAGE_OVER_TOPIC)
+                if near:
+                    return [near]
         # "what is a radiotracer?" read as "what is MIBG": explain the term first.
         defined = [
             Unit(glossary.TERMS[t].response)

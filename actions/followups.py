@@ -115,19 +115,21 @@ CONTINUES_RE = re.compile(
 REFERS_RE = re.compile(r"\b(?:it|its|that|this|those|these|they|them|one|ones)\b", re.IGNORECASE)
 
 
+def _local(key: str, stems: bool = False) -> str:
+    """Our other languages' phrases under ``key`` of vocabulary.yml as one alternation; one
+    that matches nothing when no language has any (an empty alternation matches everything)."""
+    return locales.alternation(locales.phrases(key), stems=stems) or r"(?!)"
+
+
 #: The same in our other languages (bot/locales/*/vocabulary.yml, ``followup_*``).
-LOCAL_MORE_RE = re.compile(
-    rf"\s*(?:{locales.alternation(locales.phrases('followup_more'))})\s*[?.!]*\s*", re.IGNORECASE
-)
+LOCAL_MORE_RE = re.compile(rf"\s*(?:{_local('followup_more')})\s*[?.!]*\s*", re.IGNORECASE)
 LOCAL_OUTCOME_RE = re.compile(
-    rf"(?<!\w)(?:{locales.alternation(locales.phrases('followup_outcome'), stems=True)})",
+    rf"(?<!\w)(?:{_local('followup_outcome', stems=True)})",
     re.IGNORECASE,
 )
-LOCAL_REFERS_RE = re.compile(
-    rf"(?<!\w)(?:{locales.alternation(locales.phrases('followup_refers'))})(?!\w)", re.IGNORECASE
-)
+LOCAL_REFERS_RE = re.compile(rf"(?<!\w)(?:{_local('followup_refers')})(?!\w)", re.IGNORECASE)
 LOCAL_CONTINUES_RE = re.compile(
-    rf"^\s*(?:{locales.alternation(locales.phrases('followup_starts'))})(?!\w)"
+    rf"^\s*(?:{_local('followup_starts')})(?!\w)"
     rf"|{LOCAL_REFERS_RE.pattern}",
     re.IGNORECASE,
 )
@@ -146,9 +148,7 @@ WHY_RE = re.compile(
     r"(?!\w)",
     re.IGNORECASE,
 )
-LOCAL_WHY_RE = re.compile(
-    rf"^\W*(?:{locales.alternation(locales.phrases('followup_why'))})(?!\w)", re.IGNORECASE
-)
+LOCAL_WHY_RE = re.compile(rf"^\W*(?:{_local('followup_why')})(?!\w)", re.IGNORECASE)
 #: A question that asks for a number: how many, how long, how often, a rate or a percentage.
 FIGURE_RE = re.compile(
     r"\bhow\s+(?:many|much|often|long|frequently|big|large)\b|"
@@ -163,9 +163,7 @@ NEW_SUBJECT_RE = re.compile(
     r"(?:question|topic|subject|thing)|change\s+(?:of\s+)?(?:the\s+)?subject)\b",
     re.IGNORECASE,
 )
-LOCAL_FIGURE_RE = re.compile(
-    rf"(?<!\w)(?:{locales.alternation(locales.phrases('followup_figure'))})(?!\w)", re.IGNORECASE
-)
+LOCAL_FIGURE_RE = re.compile(rf"(?<!\w)(?:{_local('followup_figure')})(?!\w)", re.IGNORECASE)
 
 
 def asks_for_more(text: str) -> bool:
