@@ -31,6 +31,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.followups import (
     REFERS_RE,
     asks_about_outcome,
+    asks_for_a_duration_or_count,
     asks_for_a_figure,
     asks_for_more,
     asks_why,
@@ -38,10 +39,12 @@ from actions.followups import (
     continues,
     item_index,
     refers_back,
+    states_a_duration,
 )
 from actions.form_fields import MAX_MESSAGE_CHARS
 from actions.lists import LIST_ITEMS
 from bot.content import glossary, passages
+from bot.content.other_health import about_other_health
 from bot.content.tumours import DESCRIBED_AS, GROUPS, TUMOURS
 from bot.domain import response_sources
 from bot.i18n.conversation import conversation_language
@@ -61,6 +64,7 @@ ANSWERS: Dict[str, str] = {
     "ask_services": "utter_services",
     "ask_agency": "utter_agency",
     "ask_destinations": "utter_destinations",
+    "ask_authors": "utter_authors",
     "ask_costs": "utter_costs",
     "ask_privacy": "utter_privacy",
     "ask_help": "utter_help",
@@ -128,6 +132,25 @@ DEFINE_CUE = re.compile(
 )
 #: A message that asks something, however short ("when exactly", "why").
 ASKS = re.compile(r"\?|\b(?:what|when|where|why|how|which|who)\b", re.IGNORECASE)
+#: A comparison with something else ("what is better, PRRT or MIBG"): the article compares
+#: nothing, whatever tumour the question names.
+COMPARES = re.compile(r"\b(?:better|worse|compar\w*|versus|vs)\b", re.IGNORECASE)
+#: A question that ranks the tumours ("in which one does it accumulate best", "which cancer
+#: responds better"): answered with every tumour's figures side by side.
+COMPARES_TUMOURS = re.compile(
+    r"\b(?:which|what)\s+(?:\w+\s+){0,2}?(?:one|ones|tumou?rs?|types?|kinds?|cancers?)\b"
+    r"[^?.]*\b(?:best|most|better|more|highest|worst|least|lowest|less|worse)\b"
+    r"(?!\s+(?:dangerous|serious|malignant|aggressive|common|rare|frequent|often))|"
+    r"\bcompar\w*\s+(?:the\s+)?(?:tumou?rs|results|figures|numbers)\b|"
+    r"\b(?:best|worst|highest|lowest)\s+(?:results?|response|uptake|accumulation)\b",
+    re.IGNORECASE,
+)
+#: "which tumour was that about?", "what cancer is this for": the tumour the last answer named.
+WHICH_TUMOUR = re.compile(
+    r"\b(?:which|what)\s+(?:tumou?r|cancer|disease|illness|one)\s+(?:was|is|were)\s+"
+    r"(?:that|this|it)\b",
+    re.IGNORECASE,
+)
 #: Sentences quoted for "tell me more" about a section.
 MORE_SENTENCES = 5
 #: Intents for which nothing confident is known.
@@ -365,6 +388,12 @@ class Context:
                 return index
         return None
 
+    def shares_words(self, text: str) -> bool:
+        """Does ``text`` use a word of the last answer ("how long does the nausea last" after
+        the side effects)?"""
+        said = self.text_of(Unit(self.last_topic)) if self.last_topic else ""
+        return bool(_content_words(text) & _content_words(said))
+
     @property
     def about_a_tumour(self) -> bool:
         """Is a tumour, or the list of tumours, what the conversation is about?"""
@@ -433,11 +462,29 @@ def units_for(question: Question, context: Context, in_form: bool) -> List[Unit]
     """The units that answer one question (fallback intents give [] here), with the honest
     "not covered" first when it asks for a number and the answer has none."""
     units = topic_units(question, context, in_form)
-    figures = any(
-        FIGURE.search(context.text_of(u)) for u in units if u.response not in NO_ANSWERING_FIGURES
-    )
+    text = question.text
+    stated = any(states_a_duration(context.text_of(u)) for u in units)
+    if asks_for_a_duration_or_count(text) and not stated and is_followup(question, context):
+        # "how long have they been doing this" after the services: the conversation's sentence
+        # that states a length of time, over a topic that states none
+        near = in_context_passage(question, context, PASSAGE_NEXT_TO_UNCOVERED)
+        if near and states_a_duration(context.text_of(near)):
+            return [near]
+    return honest(units, text, context)
+
+
+def honest(units: List[Unit], text: str, context: Context) -> List[Unit]:
+    """``units`` with "not covered" first when the question asks for a number, or for a length
+    of time or a count ("how long does the nausea last?"), that none of their answers states."""
     answers = [u for u in units if u.response not in NOT_TOPICS]
-    if answers and not figures and asks_for_a_figure(question.text):
+    if not answers:
+        return units
+    said = [context.text_of(u) for u in answers if u.response not in NO_ANSWERING_FIGURES]
+    if asks_for_a_duration_or_count(text):  # "a few days" answers "how many days?"
+        missing = not any(states_a_duration(t) for t in said)
+    else:
+        missing = asks_for_a_figure(text) and not any(FIGURE.search(t) for t in said)
+    if missing:
         return [Unit("utter_not_covered"), *units]
     return units
 
@@ -450,6 +497,16 @@ def topic_units(question: Question, context: Context, in_form: bool) -> List[Uni
         return [Unit(IN_FORM_ANSWERS[intent])]
     named = tumour_units(_values(question.entities, "tumour"))
     followup = is_followup(question, context)
+    if followup and not named and continues(text) and about_other_health(text):
+        return [Unit("utter_not_covered")]  # "and for breast cancer?" after a tumour's figures
+    if context.sections and not named and WHICH_TUMOUR.search(text):
+        said = context.text_of(Unit(context.last_topic)) if context.last_topic else ""
+        keys = tumours_named(said) or ([context.last_tumour] if context.last_tumour else [])
+        if keys:
+            return tumour_units(keys[:MAX_UNITS])
+    ranks = len(named) != 1 and COMPARES_TUMOURS.search(text)
+    if ranks and (intent in ABOUT_A_TUMOUR or context.about_a_tumour):
+        return [Unit("utter_tumour_comparison")]  # the article's figures side by side
     if followup and asks_why(text) and not named and not _values(question.entities, "term"):
         return reason_units(text, context)  # "why?", "then why treat it", "how so"
     if asks_for_more(text) and context.sections:  # "tell me more", "anything else?"
@@ -466,7 +523,7 @@ def topic_units(question: Question, context: Context, in_form: bool) -> List[Uni
             return named
     outcome = intent == "ask_tumour" or asks_about_outcome(text)
     leans_on_tumour = intent in ABOUT_A_TUMOUR or (followup and points_back(text))
-    if leans_on_tumour and outcome and not named and context.last_tumour:
+    if leans_on_tumour and outcome and not named and context.last_tumour and not asks_why(text):
         # "and the thyroid one, do people stabilise?": the tumour its words name, else ("and its
         # results?", "does it shrink it?") the tumour the conversation is about
         return tumour_units(tumours_named(text)[:1] or [context.last_tumour])
@@ -485,6 +542,16 @@ def topic_units(question: Question, context: Context, in_form: bool) -> List[Uni
     if intent == "ask_tumour":
         return named or [Unit("utter_ask_which_tumour")]
     if intent == "ask_uncovered":
+        specific = [u for u in named if u.tumour]
+        if (
+            specific
+            and asks_about_outcome(text)
+            and not COMPARES.search(text)
+            and question.confidence < SURE
+        ):
+            # "my son has neuroblastoma ... in how many kids does the tumour go back": the
+            # tumour's figures, which a long case story hides from the classifier
+            return specific
         hit = best_passage(text, context, PASSAGE_ANSWERS_UNCOVERED, boost=0.0)
         if hit:  # the classifier was wrong: the article does answer it
             return [hit]
@@ -610,7 +677,7 @@ def fallback_units(tracker: Tracker, context: Context) -> List[Unit]:
     intent = (message.get("intent") or {}).get("name")
     in_domain = anchored(entities, text)
     if intent == "out_of_scope" and not in_domain:
-        if not (context.sections and continues(text)):
+        if not (context.sections and (continues(text) or context.shares_words(text))):
             return [Unit("utter_out_of_scope")]
         # "and how long does the sickness last?" right after an answer: a follow-up
         follow_up = best_passage(text, context, PASSAGE_IN_CONTEXT)
@@ -680,7 +747,8 @@ def plan(tracker: Tracker, domain: Dict[str, Any], in_form: bool) -> List[Unit]:
     if not units and not in_form and vague_followup(tracker, context):
         units = vague_units(tracker, context)
     if not units:
-        units = fallback_units(tracker, context)
+        text = str((tracker.latest_message or {}).get("text") or "")
+        units = honest(fallback_units(tracker, context), text, context)
     if len(units) > MAX_UNITS:  # three answers say more than "not covered" for one of them
         units = [u for u in units if u.response != "utter_not_covered"] or units
     return units[:MAX_UNITS]

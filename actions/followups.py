@@ -98,7 +98,9 @@ OUTCOME_RE = re.compile(
     r"how\s+often|how\s+many|how\s+well|percent|%|figures|numbers|outcome\w*|get\s+rid|"
     r"hormones?|cancer(?:ous)?|malignan\w*|benign|harmless|grow\w*|pick\w*\s+(?:it\s+)?up|"
     r"tak(?:e|es|en)\s+up|absorb\w*|accumulat\w*|uptake|lower\w*|decreas\w*|"
-    r"(?:bring|brings|get|gets|go|goes)\s+(?:\w+\s+)?down|(?:get|gets|go|goes)\s+into)\b"
+    r"(?:bring|brings|get|gets|go|goes)\s+(?:\w+\s+)?down|(?:get|gets|go|goes)\s+(?:into|back)|"
+    r"disappear\w*|remission|only\s+(?:option|alternative|choice|hope|treatment)|"
+    r"options?\s+left|alternatives?|treat(?:s|ed|ing)?\s+(?:it|him|her|them|this|that))\b"
     r"|\b(?:do|does|did|work|works|help|helps)\s+(?:for|on|with|against|to)\s+"
     r"(?:it|that|this|them|that\s+one|this\s+one)\b",
     re.IGNORECASE,
@@ -163,6 +165,20 @@ NEW_SUBJECT_RE = re.compile(
     r"(?:question|topic|subject|thing)|change\s+(?:of\s+)?(?:the\s+)?subject)\b",
     re.IGNORECASE,
 )
+#: A question for a length of time or a count of things ("how long does the nausea last",
+#: "how many blood tests"): only an answer that states one answers it, not any figure.
+DURATION_OR_COUNT_RE = re.compile(
+    r"\bhow\s+(?:long|soon|quickly)\b|\bfor\s+how\s+much\s+time\b|"
+    r"\bhow\s+many\s+(?:\w+\s+)?(?:years?|months?|weeks?|days?|hours?|minutes?|nights?|"
+    r"sessions?|courses?|cycles?|injections?|infusions?|doses?|tests?|scans?|times|visits?)\b|"
+    r"\b(?:every|each|once\s+a|per)\s+(?:day|week|month)\b",
+    re.IGNORECASE,
+)
+#: A length of time stated in an answer ("a few days", "15 years", "within 24 hours").
+STATED_DURATION_RE = re.compile(
+    r"\b(?:\d+|few|several|same)\s+(?:years?|months?|weeks?|days?|hours?|minutes?|day)\b",
+    re.IGNORECASE,
+)
 LOCAL_FIGURE_RE = re.compile(rf"(?<!\w)(?:{_local('followup_figure')})(?!\w)", re.IGNORECASE)
 
 
@@ -180,6 +196,14 @@ def asks_why(text: str) -> bool:
 
 def asks_for_a_figure(text: str) -> bool:
     return bool(FIGURE_RE.search(text) or LOCAL_FIGURE_RE.search(text))
+
+
+def asks_for_a_duration_or_count(text: str) -> bool:
+    return bool(DURATION_OR_COUNT_RE.search(text))
+
+
+def states_a_duration(text: str) -> bool:
+    return bool(STATED_DURATION_RE.search(text))
 
 
 def asks_about_outcome(text: str) -> bool:

@@ -72,7 +72,6 @@ QUERY_SYNONYMS: Dict[str, str] = {
     "soon": "same day",
     "money": "funds invoices",
     "refund": "return unspent funds",
-    "paid": "invoices funds",
     "again": "repeating previous examinations",
     "repeat": "repeating previous examinations",
     "redo": "repeating previous examinations",

@@ -22,11 +22,13 @@ async def answer(
     entities: Optional[List[dict]] = None,
     in_form: bool = False,
     slots: Optional[Dict[str, Any]] = None,
+    confidence: float = 0.9,
     **parse: Any,
 ) -> tuple:
     tr = tracker(
         text,
         intent,
+        confidence=confidence,
         entities=entities,
         slots=slots,
         active_loop="treatment_request_form" if in_form else None,
@@ -495,6 +497,110 @@ async def test_a_question_for_a_number_the_answer_has_is_just_answered(
 ) -> None:
     responses, _ = await answer(text, intent, entities=entities)
     assert "utter_not_covered" not in responses
+
+
+@pytest.mark.parametrize(
+    "text,intent,slots",
+    [
+        # the tumour's answer has figures, but no length of time
+        ("how many years does that stabilisation last", "ask_uncovered",
+         {"last_tumour": "pheochromocytoma", "last_topic": "utter_tumour_pheochromocytoma"}),
+        ("how many blood tests, every week?", "ask_monitoring", {}),
+    ],
+)  # fmt: skip
+async def test_a_question_for_a_length_of_time_no_answer_states_says_so_first(
+    text, intent, slots
+) -> None:
+    responses, _ = await answer(text, intent, confidence=0.5, slots=slots)
+    assert responses[0] == "utter_not_covered" and len(responses) == 2
+
+
+async def test_a_length_of_time_the_answer_states_is_just_answered() -> None:
+    responses, _ = await answer("how many days before do i stop the pills", "ask_preparation")
+    assert responses == ["utter_preparation"]
+
+
+async def test_a_follow_up_for_a_length_of_time_quotes_the_sentence_that_states_one() -> None:
+    messages = await _quoted(
+        "how long have they been doing this", "ask_dosing", 0.35,
+        {"last_topic": "utter_services"},
+    )  # fmt: skip
+    assert [m["response"] for m in messages] == ["utter_article_quote"]
+    assert "15 years" in messages[0]["quote"]
+
+
+async def test_which_tumour_that_was_about_names_the_tumour_of_the_last_answer() -> None:
+    responses, _ = await answer(
+        "which tumour was that about", "ask_definition", confidence=0.48,
+        slots={"last_topic": "utter_define_hormone_active"},
+    )  # fmt: skip
+    assert responses == ["utter_tumour_medullary_thyroid_cancer"]
+
+
+async def test_an_out_of_scope_follow_up_that_uses_the_last_answers_words_is_read_in_it() -> None:
+    responses, _ = await answer(
+        "how long does the nausea last usually, 1 day or a week?", "out_of_scope",
+        confidence=0.45, slots={"last_topic": "utter_side_effects"},
+    )  # fmt: skip
+    assert responses[0] == "utter_not_covered"
+    assert "utter_out_of_scope" not in responses
+
+
+async def test_another_illness_after_a_tumour_is_not_that_tumour() -> None:
+    responses, _ = await answer(
+        "and for breast cancer?", "out_of_scope", confidence=0.75,
+        slots={"last_tumour": "neuroblastoma", "last_topic": "utter_tumour_neuroblastoma"},
+    )  # fmt: skip
+    assert responses == ["utter_not_covered"]
+
+
+@pytest.mark.parametrize(
+    "text,intent,slots",
+    [
+        ("in which one does it accumulate best", "ask_how_it_works",
+         {"last_list": ["tumour:pheochromocytoma", "tumour:carcinoid"]}),
+        ("which tumour responds best to mibg", "ask_candidates", {}),
+        ("which one gets more of the drug into the tumour then", "nlu_fallback",
+         {"last_tumour": "carcinoid", "last_topic": "utter_tumour_carcinoid"}),
+    ],
+)  # fmt: skip
+async def test_a_question_that_ranks_the_tumours_gets_their_figures_side_by_side(
+    text, intent, slots
+) -> None:
+    responses, _ = await answer(text, intent, confidence=0.6, slots=slots)
+    assert responses == ["utter_tumour_comparison"]
+
+
+async def test_one_named_tumour_is_not_a_comparison() -> None:
+    responses, _ = await answer(
+        "which one works best, i mean for carcinoid", "ask_tumour",
+        entities=[entity("tumour", "carcinoid")],
+    )  # fmt: skip
+    assert responses == ["utter_tumour_carcinoid"]
+
+
+async def test_a_case_story_read_as_not_covered_still_gets_its_tumours_figures() -> None:
+    responses, _ = await answer(
+        "my son has neuroblastoma stage 4 after chemo, in how many kids does the tumour go back",
+        "ask_uncovered", confidence=0.69, entities=[entity("tumour", "neuroblastoma")],
+    )  # fmt: skip
+    assert responses == ["utter_tumour_neuroblastoma"]
+
+
+@pytest.mark.parametrize(
+    "text,confidence,expected",
+    [
+        # "paid" is not the invoices the agency controls
+        ("is mibg therapy paid by my german health insurance", 0.96, ["utter_not_covered"]),
+        # a comparison names a tumour group, but the article compares no therapies
+        ("what is better for neuroendocrine tumours, prrt or mibg", 0.6, ["utter_not_covered"]),
+    ],
+)
+async def test_not_covered_stays_not_covered(text, confidence, expected) -> None:
+    entities = [entity("tumour", "neuroendocrine")] if "neuroendocrine" in text else []
+    responses, _ = await answer(text, "ask_uncovered", confidence=confidence, entities=entities)
+    assert responses[: len(expected)] == expected
+    assert not any(r.startswith("utter_tumour_") or r == "utter_candidates" for r in responses)
 
 
 async def test_anything_else_quotes_the_rest_of_the_section() -> None:

@@ -115,6 +115,7 @@ EXAMPLES: Dict[str, Sequence[str]] = {
         "can you book the hotel",
     ),
     "ask_agency": ("is booking health reliable", "who are you"),
+    "ask_authors": ("who wrote this article", "is the author a doctor"),
     "ask_destinations": ("can i go to turkey instead", "do you work with clinics in switzerland"),
     "ask_costs": (
         "how much does it cost",
