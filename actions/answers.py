@@ -511,8 +511,10 @@ def topic_units(question: Question, context: Context, in_form: bool) -> List[Uni
         return reason_units(text, context)  # "why?", "then why treat it", "how so"
     if asks_for_more(text) and context.sections:  # "tell me more", "anything else?"
         return [section_quote(context.sections[0], context.language)]
-    if context.last_list and followup and intent != "choose_item":
-        # "the third one, how well does it work?": an explicit pick wins over the classifier
+    acts = intent in KEEPS_ITS_INTENT or intent == "choose_item"
+    if context.last_list and not acts:
+        # "the third one, how well does it work?", "the fourth one is what my son has, how does
+        # it do with that": an explicit pick wins over the classifier, however long the message
         index = item_index(text, len(context.last_list), strict=True)
         unit = item_unit(context.last_list[index], context.language) if index is not None else None
         if unit:

@@ -179,3 +179,20 @@ URGENCY_RE = re.compile(URGENCY, re.IGNORECASE)
 def sounds_urgent(text: str) -> bool:
     """A serious symptom said to be happening now ("my dad suddenly cant breathe, help")."""
     return bool(ACUTE_RE.search(text) and URGENCY_RE.search(text))
+
+
+#: A general question about a symptom of the therapy ("and is the throwing up constant?",
+#: "does the nausea last long"): asked about the treatment, not about someone now.
+GENERAL_QUESTION_RE = re.compile(
+    r"^\W*(?:(?:and|so|but|also|ok|okay)\W+)?(?:is|are|does|do|will|would|can|could|"
+    r"how\s+(?:long|often|bad|common))\s+(?:the|this|that|it|such|mibg)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_in_general(text: str) -> bool:
+    """A general question about the therapy's effects, with nothing acute or urgent in it."""
+    return bool(
+        GENERAL_QUESTION_RE.search(text) and not ACUTE_RE.search(text)
+        and not URGENCY_RE.search(text)
+    )  # fmt: skip

@@ -128,6 +128,10 @@ SYNONYMS: Dict[str, List[str]] = {
         "cancer of the tyroid",
         "tyroid carcinoma",
         "medullary tyroid",
+        "medullary type",
+        "medullary kind",
+        "medullary form",
+        "medullary variant",
     ],
     "ppgl": ["ppgl", "pheochromocytoma and paraganglioma", "pheo and paraganglioma", "pheo/para"],
     "neuroendocrine": [

@@ -12,12 +12,13 @@ from typing import List
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.utils.spacy_utils import SpacyModel
-from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 
-from bot.content.emergency import EMERGENCY_PHRASES, sounds_urgent
+from bot.content.emergency import EMERGENCY_PHRASES, asks_in_general, sounds_urgent
+from bot.content.framing_phrases import is_personal
 from bot.nlu.rule_component import SpacyRuleComponent, override_intent
 
 EMERGENCY_INTENT = "emergency"
@@ -28,6 +29,10 @@ EMERGENCY_INTENT = "emergency"
 )
 class EmergencyIntentOverride(SpacyRuleComponent):
     """Sets the intent to ``emergency`` (confidence 1.0) when an emergency phrase is present.
+
+    The classifier's own ``emergency`` without such a phrase is taken back for a general
+    question about the therapy's effects that speaks of no one ("and is the throwing up
+    constant?"): the next intent of the ranking answers it.
 
     Put it after the intent classifier and before the ``FallbackClassifier``.
     """
@@ -47,4 +52,21 @@ class EmergencyIntentOverride(SpacyRuleComponent):
                 matcher(model.model.make_doc(text)) or sounds_urgent(text)
             ):
                 override_intent(message, EMERGENCY_INTENT)
+            elif _classified_emergency(message) and asks_in_general(text) and not is_personal(text):
+                _take_back_emergency(message)
         return messages
+
+
+def _classified_emergency(message: Message) -> bool:
+    return (message.get(INTENT) or {}).get(INTENT_NAME_KEY) == EMERGENCY_INTENT
+
+
+def _take_back_emergency(message: Message) -> None:
+    """The next intent of the ranking becomes the message's intent; emergency goes last."""
+    ranking = message.get(INTENT_RANKING_KEY) or []
+    rest = [r for r in ranking if r.get(INTENT_NAME_KEY) != EMERGENCY_INTENT]
+    if not rest:
+        return
+    emergency = [r for r in ranking if r.get(INTENT_NAME_KEY) == EMERGENCY_INTENT]
+    message.set(INTENT, dict(rest[0]), add_to_output=True)
+    message.set(INTENT_RANKING_KEY, rest + emergency, add_to_output=True)

@@ -79,6 +79,33 @@ def test_other_messages_keep_their_intent(text: str) -> None:
     assert classify(text)["name"] == "ask_side_effects"
 
 
+def rank(text: str, ranking: list) -> dict:
+    message = Message(data={"text": text})
+    message.set("intent", dict(ranking[0]))
+    message.set("intent_ranking", ranking)
+    (message,) = EmergencyIntentOverride({}).process([message], MODEL)
+    return message
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("and is the throwing up constant?", "ask_side_effects"),  # a question about the therapy
+        ("does the nausea last long", "ask_side_effects"),
+        ("is the throwing up constant? he cant breathe", "emergency"),  # acute: a phrase
+        ("is it bad that my dad is throwing up right now", "emergency"),  # someone, now
+    ],
+)
+def test_a_general_question_is_not_the_classifiers_emergency(text: str, expected: str) -> None:
+    ranking = [
+        {"name": "emergency", "confidence": 0.54},
+        {"name": "ask_side_effects", "confidence": 0.2},
+    ]
+    message = rank(text, ranking)
+    assert message.get("intent")["name"] == expected
+    assert message.get("intent_ranking")[0]["name"] == expected
+
+
 @pytest.mark.parametrize(
     "text,expected",
     [
