@@ -418,6 +418,14 @@ async def test_why_without_a_conversation_keeps_its_intent() -> None:
                                                    "carcinoid")], "last_topic": "utter_candidates"},
             ["utter_tumour_carcinoid"],
         ),
+        # however long the message
+        (
+            "the fourth one is what my son has. how does it do with that, we are so worried",
+            "ask_uncovered",
+            {"last_list": [f"tumour:{k}" for k in ("pheochromocytoma", "paraganglioma",
+                                                   "carcinoid", "neuroblastoma")]},
+            ["utter_tumour_neuroblastoma"],
+        ),
         # the article's words for a tumour point back at it
         ("wat about the brain one", "nlu_fallback", {"last_tumour": "pheochromocytoma"},
          ["utter_tumour_paraganglioma"]),

@@ -30,6 +30,7 @@ def tumours_in(text: str) -> List[str]:
         ("what about PPGL", ["ppgl"]),
         ("MTC with liver mets", ["medullary_thyroid_cancer"]),
         ("cancer of tyroid", ["medullary_thyroid_cancer"]),
+        ("thyroid operation, medullary type, now back", ["medullary_thyroid_cancer"]),
         ("my mom has papillary thyroid cancer", []),  # another thyroid cancer
         ("neuroendocrine tumour of the gut", ["carcinoid"]),
         ("nueroblastoma in my son", ["neuroblastoma"]),
