@@ -36,7 +36,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from bot.content.article import article_text
 from bot.content.framing_phrases import is_personal
 from bot.content.other_health import DOMAIN_ANCHORS, about_other_health
-from bot.content.passages import STOP_WORDS
+from bot.content.passages import QUERY_SYNONYMS, STOP_WORDS
 from bot.nlu.rule_component import RuleComponent, StoredComponent
 
 OUT_OF_SCOPE = "out_of_scope"
@@ -53,6 +53,15 @@ WORD_RE = re.compile(r"[a-z]+")
 def content_words(text: str) -> List[str]:
     """Lower-case words of three letters or more that carry meaning."""
     return [w for w in WORD_RE.findall(text.lower()) if len(w) >= 3 and w not in STOP_WORDS]
+
+
+#: "at home in baku", "we are from delhi": the writer's own town, a name no vocabulary holds.
+HOME_TOWN_RE = re.compile(r"\b(?:in|from|near)\s+([^\W\d_]{3,})", re.IGNORECASE)
+
+
+def without_home_towns(text: str) -> str:
+    """``text`` without the place names a patient says they live in or come from."""
+    return HOME_TOWN_RE.sub(" ", text)
 
 
 def _intent(message: Message) -> Optional[str]:
@@ -125,6 +134,8 @@ class DomainVocabulary(StoredComponent):
 
     def train(self, training_data: TrainingData) -> Resource:
         words = set(content_words(article_text())) | place_and_language_words()
+        # Patients' words that the passage index maps onto the article's ("exams", "puke").
+        words |= set(content_words(" ".join(f"{k} {v}" for k, v in QUERY_SYNONYMS.items())))
         for example in training_data.intent_examples:
             if example.get(INTENT) != OUT_OF_SCOPE:
                 words.update(content_words(example.get(TEXT) or ""))
@@ -140,9 +151,11 @@ class DomainVocabulary(StoredComponent):
             if not _judged(message) or _in_our_domain(message):
                 continue
             text = message.get(TEXT) or ""
-            unknown = len(self.unknown_words(text))
+            personal = is_personal(text)
+            # A patient's own case may name their town; a general question's place is its topic.
+            unknown = len(self.unknown_words(without_home_towns(text) if personal else text))
             confidence = (message.get(INTENT) or {}).get("confidence") or 0.0
-            if is_personal(text):
+            if personal:
                 enough, unsure = (
                     self.config["personal_unknown"],
                     self.config["personal_min_confidence"],

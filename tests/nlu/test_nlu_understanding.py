@@ -216,3 +216,25 @@ def test_words_our_domain_never_uses_make_a_question_out_of_scope(
 def test_the_vocabulary_includes_the_article(vocabulary: DomainVocabulary) -> None:
     assert "myelosuppression" in vocabulary.vocabulary
     assert "clutch" not in vocabulary.vocabulary  # learnt only from in-domain examples
+
+
+def test_the_vocabulary_includes_the_patients_words_for_the_articles(
+    vocabulary: DomainVocabulary,
+) -> None:
+    assert {"exams", "puke"} <= vocabulary.vocabulary  # bot/content/passages.QUERY_SYNONYMS
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        # a patient's home town is not a word against the domain ...
+        ("my father is from baku, how much does it cost for him", "ask_costs"),
+        # ... but a general question's place is its topic
+        ("how much does it cost in baku", "out_of_scope"),
+    ],
+)
+def test_a_patients_home_town_is_not_an_unknown_word(
+    vocabulary: DomainVocabulary, text: str, expected: str
+) -> None:
+    (m,) = vocabulary.process([message(text, "ask_costs", 0.45)])
+    assert m.get("intent")["name"] == expected
