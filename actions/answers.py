@@ -44,7 +44,7 @@ from actions.followups import (
 from actions.form_fields import MAX_MESSAGE_CHARS
 from actions.lists import LIST_ITEMS
 from bot.content import glossary, passages
-from bot.content.other_health import about_other_health
+from bot.content.other_health import OUT_OF_DOMAIN_CONFIDENCE, about_other_health
 from bot.content.tumours import DESCRIBED_AS, GROUPS, TUMOURS
 from bot.domain import response_sources
 from bot.i18n.conversation import conversation_language
@@ -679,7 +679,13 @@ def fallback_units(tracker: Tracker, context: Context) -> List[Unit]:
     intent = (message.get("intent") or {}).get("name")
     in_domain = anchored(entities, text)
     if intent == "out_of_scope" and not in_domain:
-        if not (context.sections and (continues(text) or context.shares_words(text))):
+        # A word of the last answer pulls back only a message no rule judged outside our
+        # domain: "how long does the nausea last" after the side effects, not "how much does a
+        # tesla cost" after the costs.
+        confidence = float((message.get("intent") or {}).get("confidence") or 0.0)
+        judged = confidence >= OUT_OF_DOMAIN_CONFIDENCE
+        shares = not judged and context.shares_words(text)
+        if not (context.sections and (continues(text) or shares)):
             return [Unit("utter_out_of_scope")]
         # "and how long does the sickness last?" right after an answer: a follow-up
         follow_up = best_passage(text, context, PASSAGE_IN_CONTEXT)

@@ -42,6 +42,11 @@ OTHER_HEALTH_TERMS: Tuple[str, ...] = (
     "chemotherapy", "chemo", "radiotherapy",
 )  # fmt: skip
 
+#: The confidence of ``out_of_scope`` when a rule of bot/nlu/out_of_domain.py judged the message
+#: outside our domain (another illness, words our domain never uses); the answer action reads
+#: such a judgement as final, even in a conversation.
+OUT_OF_DOMAIN_CONFIDENCE = 0.75
+
 #: Words that tie a message to our domain whatever else it names.
 DOMAIN_ANCHORS = re.compile(
     r"\b(?:mibg|metaiodobenzylguanidine|m\.i\.b\.g|radionuclide|radiopharmaceutical|"

@@ -35,12 +35,15 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.content.article import article_text
 from bot.content.framing_phrases import is_personal
-from bot.content.other_health import DOMAIN_ANCHORS, about_other_health
+from bot.content.other_health import (
+    DOMAIN_ANCHORS,
+    OUT_OF_DOMAIN_CONFIDENCE,
+    about_other_health,
+)
 from bot.content.passages import QUERY_SYNONYMS, STOP_WORDS
 from bot.nlu.rule_component import RuleComponent, StoredComponent
 
 OUT_OF_SCOPE = "out_of_scope"
-OUT_OF_DOMAIN_CONFIDENCE = 0.75
 #: Intents that are not questions about a topic: never judged here.
 NOT_QUESTIONS = frozenset(
     {"inform", "affirm", "deny", "greet", "goodbye", "thanks", "cancel", "skip"}

@@ -554,6 +554,14 @@ async def test_an_out_of_scope_follow_up_that_uses_the_last_answers_words_is_rea
     assert "utter_out_of_scope" not in responses
 
 
+async def test_a_general_question_judged_outside_stays_outside_after_a_shared_word() -> None:
+    responses, _ = await answer(
+        "how much does a tesla cost", "out_of_scope", confidence=0.75,
+        slots={"last_topic": "utter_costs"},
+    )  # fmt: skip
+    assert responses == ["utter_out_of_scope"]
+
+
 async def test_another_illness_after_a_tumour_is_not_that_tumour() -> None:
     responses, _ = await answer(
         "and for breast cancer?", "out_of_scope", confidence=0.75,
