@@ -1,9 +1,8 @@
 """The blind patient questions end to end over REST, with the gate of issue 10.
 
-Six English sets, each written by a separate author who saw only the article:
+Four English sets, each written by a separate author who saw only the article:
 ``patient_questions.yml``, ``followups_dev.yml`` and ``followups_dev2.yml`` (multi-turn
-conversations), ``patient_questions_dev3.yml`` and ``patient_questions_dev4.yml`` (all five
-also read to find failure kinds while building) and
+conversations; all three also read to find failure kinds while building) and
 ``patient_questions_final.yml`` (only ever scored; its failures were not read,
 except the one emergency it missed). German and Russian (issue 13) have a blind set each
 (``patient_questions_de``/``_ru``: only scored) and a development set each (``*_dev``: read to
@@ -30,8 +29,6 @@ SETS = {
     "patient_questions": 0.98,
     "followups_dev": 0.93,
     "followups_dev2": 0.67,
-    "patient_questions_dev3": 0.92,
-    "patient_questions_dev4": 0.92,
     "patient_questions_final": 0.90,
     "patient_questions_de": GATE_DE,
     "patient_questions_ru": GATE_RU,
