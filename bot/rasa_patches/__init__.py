@@ -24,6 +24,7 @@ conversations (docs/performance.md) and keep Rasa's behaviour, none skips a chec
 ``entity-guard``          entity values that are not short strings dropped (a guard)
 ``language-hint``         a message's language known before its session starts (behaviour)
 ``retry-replay``          a retried message answered from the stored turn (a guard)
+``lock-wait``             a message waiting for its conversation's lock keeps its ticket (a fix)
 ``erasure-hook``          a chat erasure leaves no events, transcripts kept minimal (privacy)
 ========================  ==================================================================
 
@@ -60,6 +61,7 @@ from bot.rasa_patches import (
     history,
     language_hint,
     local_actions,
+    lock_wait,
     registry,
     retry_replay,
     rule_index,
@@ -133,6 +135,7 @@ PATCHES = (
     Patch("entity-guard", entity_guard.install),
     Patch("language-hint", language_hint.install),
     Patch("retry-replay", retry_replay.install),
+    Patch("lock-wait", lock_wait.install),
     Patch("erasure-hook", erasure_hook.install),
 )
 NAMES = tuple(patch.name for patch in PATCHES)
