@@ -38,17 +38,20 @@ from actions.followups import (
     changes_subject,
     continues,
     item_index,
+    judges_figures,
     refers_back,
     states_a_duration,
 )
 from actions.form_fields import MAX_MESSAGE_CHARS
-from actions.lists import LIST_ITEMS
+from actions.lists import LIST_ITEMS, LIST_NAMES
+from bot import domain as domain_file
 from bot.content import glossary, passages
 from bot.content.other_health import OUT_OF_DOMAIN_CONFIDENCE, about_other_health
 from bot.content.tumours import DESCRIBED_AS, GROUPS, TUMOURS
 from bot.domain import response_sources
 from bot.i18n.conversation import conversation_language
 from bot.i18n.locales import DEFAULT_LANGUAGE
+from bot.i18n.nlg import localised_responses
 
 #: Question intent -> the response that answers it.
 ANSWERS: Dict[str, str] = {
@@ -142,7 +145,23 @@ COMPARES_TUMOURS = re.compile(
     r"[^?.]*\b(?:best|most|better|more|highest|worst|least|lowest|less|worse)\b"
     r"(?!\s+(?:dangerous|serious|malignant|aggressive|common|rare|frequent|often))|"
     r"\bcompar\w*\s+(?:the\s+)?(?:tumou?rs|results|figures|numbers)\b|"
+    r"\b(?:all|each|every|list)\s+(?:the\s+|of\s+the\s+)?tumou?rs?\b[^?.]*"
+    r"\b(?:percent\w*|success\w*|results?|figures|numbers|rates?|statistics)\b|"
     r"\b(?:best|worst|highest|lowest)\s+(?:results?|response|uptake|accumulation)\b",
+    re.IGNORECASE,
+)
+#: An item of the last list called by its name: "the kidney one", "and the allergy ones?".
+NAMES_AN_ITEM = re.compile(r"\bthe\s+[a-z]+\s+(?:ones?|bit|part|thing)\b", re.IGNORECASE)
+#: "so which is better" after tumours' figures: a ranking only in a conversation about them.
+WHICH_IS_BETTER = re.compile(
+    r"\bwhich\s+(?:one\s+)?(?:is|works|responds)\s+(?:better|best|worse)\b", re.IGNORECASE
+)
+#: "which tumour makes those hormones", "what cancer grows in the gut": the tumour whose
+#: section says so.
+ASKS_WHICH_TUMOUR = re.compile(
+    r"\b(?:which|what)\s+(?:kind\s+of\s+|type\s+of\s+)?(?:tumou?rs?|cancers?)\s+"
+    r"(?:\w+\s+)?(?:makes?|produces?|causes?|grows?|develops?|arises?|comes?|spreads?|forms?|"
+    r"starts?|is\s+(?:in|from|found|located)|are\s+(?:in|from|found|located)|has|have|gives?)\b",
     re.IGNORECASE,
 )
 #: "which tumour was that about?", "what cancer is this for": the tumour the last answer named.
@@ -339,6 +358,9 @@ def item_unit(item: str, language: str = DEFAULT_LANGUAGE) -> Optional[Unit]:
         return Unit(TUMOUR_RESPONSES[key], tumour=key)
     if kind == "term":
         return Unit(glossary.TERMS[key].response)
+    if kind == "passage" and "+" in key:  # a bullet with the sentence that explains it
+        sentences = [passages.passage(k, language) for k in key.split("+")]
+        return quote_unit(sentences[0].section, sentences, language)
     if kind == "passage":
         return passage_unit(passages.passage(key, language))
     if kind == "response":
@@ -369,30 +391,38 @@ class Context:
         """Glossary terms the last answer used, the least everyday first (glossary order)."""
         if not self.last_topic:
             return []
-        text = " ".join(v.get("text", "") for v in self.responses.get(self.last_topic, [])).lower()
+        text = self.last_answer_text().lower()
         return [
             key
             for key, term in glossary.TERMS.items()
             if term.response != self.last_topic and any(_has_word(text, p) for p in term.phrases)
         ]
 
-    def item_named(self, text: str) -> Optional[int]:
-        """The index of the last list's item whose name the text uses ("the thyroid one")."""
-        words = set(re.findall(r"[a-z]{5,}", text.lower()))
+    def item_named(self, text: str) -> Optional[str]:
+        """The last list's item whose name the text uses ("the thyroid one", "the kidney one",
+        "and the allergy one?"), names off the numbering included (actions/lists.py)."""
         tumours = tumours_named(text)
-        for index, item in enumerate(self.last_list):
+        for item in self.last_list:
             kind, _, key = item.partition(":")
             if kind == "tumour" and key in tumours:
-                return index
-            if kind != "tumour" and words & set(re.findall(r"[a-z]{5,}", key.replace("_", " "))):
-                return index
+                return item
+        words = re.findall(r"[a-z]+", text.lower())
+        shown = next((r for r, items in LIST_ITEMS.items() if items == self.last_list), None)
+        for stem, item in LIST_NAMES.get(shown or "", []):
+            if any(w.startswith(stem) for w in words):
+                return item
         return None
+
+    def last_answer_text(self) -> str:
+        """What the last topic answer said ("" when there was none)."""
+        return self.text_of(Unit(self.last_topic)) if self.last_topic else ""
 
     def shares_words(self, text: str) -> bool:
         """Does ``text`` use a word of the last answer ("how long does the nausea last" after
-        the side effects)?"""
-        said = self.text_of(Unit(self.last_topic)) if self.last_topic else ""
-        return bool(_content_words(text) & _content_words(said))
+        the side effects)? The words that name our scope itself (MIBG, therapy, Germany) do
+        not count: "what's the weather in germany" is not about the treatment abroad."""
+        shared = _content_words(text) & _content_words(self.last_answer_text())
+        return bool(shared - scope_words(self.language))
 
     @property
     def about_a_tumour(self) -> bool:
@@ -420,9 +450,25 @@ class Context:
 
 
 @cache
+def scope_words(language: str) -> frozenset[str]:
+    """The word stems of the out-of-scope reply's text in ``language``: the words that say
+    what we are about ("MIBG therapy and treatment in Germany")."""
+    responses = localised_responses(domain_file.load()["responses"]).get(language) or {}
+    text = " ".join(v.get("text") or "" for v in responses.get("utter_out_of_scope", []))
+    return frozenset(_content_words(text))
+
+
+@cache
 def article_words(language: str) -> frozenset[str]:
     """The word stems of every quotable passage in ``language``."""
     return frozenset(_content_words(" ".join(p.cleaned for p in passages.passages(language))))
+
+
+@cache
+def patient_words() -> frozenset[str]:
+    """The word stems of the patients' words the passage index reads as the article's ("often"
+    for "repeatedly")."""
+    return frozenset(_content_words(" ".join(passages.QUERY_SYNONYMS)))
 
 
 def _str(value: Any) -> Optional[str]:
@@ -463,7 +509,7 @@ def units_for(question: Question, context: Context, in_form: bool) -> List[Unit]
     "not covered" first when it asks for a number and the answer has none."""
     units = topic_units(question, context, in_form)
     text = question.text
-    stated = any(states_a_duration(context.text_of(u)) for u in units)
+    stated = any(states_a_duration(t) for t in answer_texts(units, context))
     if asks_for_a_duration_or_count(text) and not stated and is_followup(question, context):
         # "how long have they been doing this" after the services: the conversation's sentence
         # that states a length of time, over a topic that states none
@@ -473,13 +519,22 @@ def units_for(question: Question, context: Context, in_form: bool) -> List[Unit]
     return honest(units, text, context)
 
 
+def answer_texts(units: List[Unit], context: Context) -> List[str]:
+    """What the units that answer (not "not covered", not the personal note) say, without
+    the answers whose figures answer nothing asked (the costs' "up to 50%")."""
+    return [
+        context.text_of(u)
+        for u in units
+        if u.response not in NOT_TOPICS and u.response not in NO_ANSWERING_FIGURES
+    ]
+
+
 def honest(units: List[Unit], text: str, context: Context) -> List[Unit]:
     """``units`` with "not covered" first when the question asks for a number, or for a length
     of time or a count ("how long does the nausea last?"), that none of their answers states."""
-    answers = [u for u in units if u.response not in NOT_TOPICS]
-    if not answers:
+    if not any(u.response not in NOT_TOPICS for u in units):
         return units
-    said = [context.text_of(u) for u in answers if u.response not in NO_ANSWERING_FIGURES]
+    said = answer_texts(units, context)
     if asks_for_a_duration_or_count(text):  # "a few days" answers "how many days?"
         missing = not any(states_a_duration(t) for t in said)
     else:
@@ -500,12 +555,21 @@ def topic_units(question: Question, context: Context, in_form: bool) -> List[Uni
     if followup and not named and continues(text) and about_other_health(text):
         return [Unit("utter_not_covered")]  # "and for breast cancer?" after a tumour's figures
     if context.sections and not named and WHICH_TUMOUR.search(text):
-        said = context.text_of(Unit(context.last_topic)) if context.last_topic else ""
-        keys = tumours_named(said) or ([context.last_tumour] if context.last_tumour else [])
+        keys = tumours_named(context.last_answer_text()) or (
+            [context.last_tumour] if context.last_tumour else []
+        )
         if keys:
             return tumour_units(keys[:MAX_UNITS])
+    if not named and ASKS_WHICH_TUMOUR.search(text) and not COMPARES_TUMOURS.search(text):
+        hits = passages.index(context.language).search(text, limit=5)
+        described = tumours_named(text)  # "the gut" is the carcinoids' word
+        found = described if len(described) == 1 else []
+        found += [p.section for p, score in hits if p.section in TUMOURS and score > 0]
+        if found:
+            return tumour_units(found[:1])
     ranks = len(named) != 1 and COMPARES_TUMOURS.search(text)
-    if ranks and (intent in ABOUT_A_TUMOUR or context.about_a_tumour):
+    ranks_them = context.about_a_tumour and not named and WHICH_IS_BETTER.search(text)
+    if ranks_them or (ranks and (intent in ABOUT_A_TUMOUR or context.about_a_tumour)):
         return [Unit("utter_tumour_comparison")]  # the article's figures side by side
     if followup and asks_why(text) and not named and not _values(question.entities, "term"):
         return reason_units(text, context)  # "why?", "then why treat it", "how so"
@@ -516,14 +580,17 @@ def topic_units(question: Question, context: Context, in_form: bool) -> List[Uni
         # "the third one, how well does it work?", "the fourth one is what my son has, how does
         # it do with that": an explicit pick wins over the classifier, however long the message
         index = item_index(text, len(context.last_list), strict=True)
-        unit = item_unit(context.last_list[index], context.language) if index is not None else None
+        item = context.last_list[index] if index is not None else None
+        if item is None and NAMES_AN_ITEM.search(text):  # "the kidney one - so she cannot ..."
+            item = context.item_named(text)
+        unit = item_unit(item, context.language) if item else None
         if unit:
             return [unit]
     if not named and followup and context.about_a_tumour and points_back(text):
         named = tumour_units(tumours_named(text))[:1]  # "and the brain one?"
         if named:
             return named
-    outcome = intent == "ask_tumour" or asks_about_outcome(text)
+    outcome = intent == "ask_tumour" or asks_about_outcome(text) or judges_figures(text)
     leans_on_tumour = intent in ABOUT_A_TUMOUR or (followup and points_back(text))
     if leans_on_tumour and outcome and not named and context.last_tumour and not asks_why(text):
         # "and the thyroid one, do people stabilise?": the tumour its words name, else ("and its
@@ -564,6 +631,14 @@ def topic_units(question: Question, context: Context, in_form: bool) -> List[Uni
         # that for?" after the checks during therapy).
         return [Unit("utter_not_covered"), *([near] if near else [])]
     if intent == "ask_definition":
+        if (
+            context.last_tumour
+            and not _values(question.entities, "term")
+            and not DEFINE_CUE.search(text)
+            and refers_back(text)
+            and asks_about_outcome(text)
+        ):
+            return tumour_units([context.last_tumour])  # "is it malignant" after carcinoids
         terms = _values(question.entities, "term") or context.terms_of_last_answer()[:2]
         units = term_units(terms)
         # "what does that certificate mean": a word the glossary lacks, in the article's words
@@ -572,9 +647,8 @@ def topic_units(question: Question, context: Context, in_form: bool) -> List[Uni
     if intent == "choose_item" or (context.last_list and intent in FALLBACK_INTENTS):
         chosen = intent == "choose_item"
         index = item_index(text, len(context.last_list), strict=not chosen)
-        if index is None:
-            index = context.item_named(text)
-        unit = item_unit(context.last_list[index], context.language) if index is not None else None
+        item = context.last_list[index] if index is not None else context.item_named(text)
+        unit = item_unit(item, context.language) if item else None
         if unit is None and chosen:  # "the thyroid one" with no list on screen
             unit = next(iter(tumour_units(tumours_named(text))), None)
         if unit or chosen:
@@ -651,7 +725,10 @@ def vague_followup(tracker: Tracker, context: Context) -> bool:
     entities = message.get("entities") or []
     if _values(entities, "tumour") or _values(entities, "term") or not points_back(text):
         return False
-    if not _content_words(REFERS_RE.sub(" ", text)) <= article_words(context.language):
+    known = article_words(context.language)
+    if len(text.split()) <= TERSE_WORDS:  # "how often": nothing else in it to place it
+        known |= patient_words()
+    if not _content_words(REFERS_RE.sub(" ", text)) <= known:
         return False  # a word the article never uses: "can you write me a poem about them?"
     unsure = float(intent.get("confidence") or 0.0) < VAGUE_MAX_CONFIDENCE
     return intent.get("name") in {"nlu_fallback", None} or unsure
@@ -692,6 +769,11 @@ def fallback_units(tracker: Tracker, context: Context) -> List[Unit]:
         return [follow_up or Unit("utter_not_covered")]
     terms = [t for t in _values(entities, "term") if t in glossary.TERMS]
     tumours = tumour_units(_values(entities, "tumour"))
+    specific = [u for u in tumours if u.tumour]
+    if specific and asks_about_outcome(text) and not COMPARES.search(text):
+        # a long case story that names the tumour and asks "what chance mibg works for him":
+        # the tumour's figures, not the passage that shares most of the story's words
+        return specific
     # Nothing of ours named and no conversation to lean on: only a close passage will do.
     minimum = PASSAGE_MIN_SCORE if in_domain or context.sections else PASSAGE_MIN_UNANCHORED
     hit = best_passage(text, context, minimum, terms)

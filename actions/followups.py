@@ -8,7 +8,7 @@ from typing import Dict, Optional
 from bot.i18n import locales
 
 _ORDINALS = {
-    "first": 1, "1st": 1, "one": 1, "second": 2, "2nd": 2, "two": 2, "third": 3, "3rd": 3,
+    "first": 1, "1st": 1, "second": 2, "2nd": 2, "two": 2, "third": 3, "3rd": 3,
     "three": 3, "fourth": 4, "4th": 4, "four": 4, "fifth": 5, "5th": 5, "five": 5,
     "sixth": 6, "6th": 6, "six": 6, "seventh": 7, "7th": 7, "eighth": 8, "8th": 8,
     "ninth": 9, "9th": 9, "tenth": 10, "10th": 10, "eleventh": 11, "11th": 11,
@@ -20,6 +20,9 @@ _BEFORE_LAST = re.compile(
 _LAST = re.compile(r"\b(?:last|final|bottom)\b")
 _NUMBER = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)?\b")
 _WORD = re.compile(r"\b(" + "|".join(sorted(_ORDINALS, key=len, reverse=True)) + r")\b")
+#: "one" is a position only as "number one", "option one" or alone: "the thyroid one" names
+#: an item, it does not pick the first.
+_ONE = re.compile(r"\b(?:number|option|item|point|no\.?)\s+one\b|^\W*one\W*(?:please|pls)?\W*$")
 
 
 #: Only these read as a choice in a message that was not classified as one ("does it last").
@@ -77,6 +80,8 @@ def item_index(text: str, count: int, strict: bool = False) -> Optional[int]:
         index = int(match.group(1)) - 1
     elif match := _WORD.search(lowered):
         index = _ORDINALS[match.group(1)] - 1
+    elif _ONE.search(lowered):
+        index = 0
     else:
         return None
     return index if 0 <= index < count else None
@@ -95,7 +100,8 @@ MORE_RE = re.compile(
 OUTCOME_RE = re.compile(
     r"\b(?:shrinks?|smaller|reduc\w*|regress\w*|better|stabili[sz]\w*|help\w*|cur(?:e|es|ed)|"
     r"works?(?!\s+out)|effective|results?|chances?|success\w*|respond\w*|spread\w*|metasta\w*|"
-    r"how\s+often|how\s+many|how\s+well|percent|%|figures|numbers|outcome\w*|get\s+rid|"
+    r"how\s+often|how\s+many|how\s+well|percent\w*|%|figures|numbers|stat(?:s|istics)|"
+    r"outcome\w*|get\s+rid|"
     r"hormones?|cancer(?:ous)?|malignan\w*|benign|harmless|grow\w*|pick\w*\s+(?:it\s+)?up|"
     r"tak(?:e|es|en)\s+up|absorb\w*|accumulat\w*|uptake|lower\w*|decreas\w*|"
     r"(?:bring|brings|get|gets|go|goes)\s+(?:\w+\s+)?down|(?:get|gets|go|goes)\s+(?:into|back)|"
@@ -108,7 +114,14 @@ OUTCOME_RE = re.compile(
 #: Signs that a message continues the conversation rather than starting a new subject.
 CONTINUES_RE = re.compile(
     r"^\s*(?:and|so|then|but|also|what\s+about|how\s+about)\b|\b(?:it|its|that|this|those|they|"
-    r"them|then|there)\b",
+    r"them|then|there)\b|\b(?:also|too|as\s+well)\W*$",
+    re.IGNORECASE,
+)
+#: "is that a lot?", "is this good", "are those high numbers": a judgement of the figures just
+#: given, answered with those figures (the article judges none of them).
+EVALUATES_RE = re.compile(
+    r"^\W*(?:(?:and|so|but|ok|okay|hm+)[\s,.]+)?(?:is|are|was|were)\s+(?:that|this|it|those|these)"
+    r"\s+(?:a\s+lot|a\s+good|good|bad|high|low|much|many|enough|normal|ok|okay|few|little)\b",
     re.IGNORECASE,
 )
 
@@ -156,7 +169,8 @@ FIGURE_RE = re.compile(
     r"\bhow\s+(?:many|much|often|long|frequently|big|large)\b|"
     r"\bwhat\s+(?:percentage|percent|proportion|number)\b|"
     r"\b(?:cure|survival|success|death|mortality|recurrence|relapse)\s+rates?\b|"
-    r"\blife\s+expectancy\b|\b(?:price|euros?|dollars?|pounds|roughly|ballpark)\b|[€$£]",
+    r"\blife\s+expectancy\b|\b(?:price|euros?|dollars?|pounds|roughly|ballpark)\b|[€$£]|"
+    r"\bwhat\s+(?:dose|dosage|activity)\b|\b(?:mci|gbq|mbq|millicuries?|becquerels?)\b",
     re.IGNORECASE,
 )
 #: "totally unrelated but ...", "by the way", "different question": a new subject, not a follow-up.
@@ -208,6 +222,10 @@ def states_a_duration(text: str) -> bool:
 
 def asks_about_outcome(text: str) -> bool:
     return bool(OUTCOME_RE.search(text) or LOCAL_OUTCOME_RE.search(text))
+
+
+def judges_figures(text: str) -> bool:
+    return bool(EVALUATES_RE.search(text))
 
 
 def refers_back(text: str) -> bool:

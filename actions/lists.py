@@ -6,7 +6,7 @@ Items are answer units (``Unit``, actions/answers.py): ``tumour:<key>``, ``term:
 
 from __future__ import annotations
 
-from typing import Dict, List
+from typing import Dict, List, Tuple
 
 from bot.content.tumours import TUMOURS
 
@@ -20,18 +20,23 @@ _TOPIC_ITEMS = [
     "response:utter_costs",
 ]
 
+#: What a relative contraindication means: treatment to improve first, then MIBG.
+_RELATIVE = "contraindications-6"
+
 LIST_ITEMS: Dict[str, List[str]] = {
     "utter_candidates": _TUMOUR_ITEMS,
     "utter_ask_which_tumour": _TUMOUR_ITEMS,
+    "utter_tumour_comparison": _TUMOUR_ITEMS,
     "utter_greet": _TOPIC_ITEMS,
     "utter_help": _TOPIC_ITEMS,
     "utter_out_of_scope": _TOPIC_ITEMS,
-    # The bullets: the relative contraindications (the absolute one is the paragraph above).
+    # The bullets: the relative contraindications (the absolute one is the paragraph above),
+    # each with the article's sentence on what a relative contraindication means.
     "utter_contraindications": [
-        "passage:contraindications-2",
-        "passage:contraindications-3",
+        f"passage:contraindications-2+{_RELATIVE}",
+        f"passage:contraindications-3+{_RELATIVE}",
         "term:myelosuppression",
-        "passage:contraindications-5",
+        f"passage:contraindications-5+{_RELATIVE}",
     ],
     "utter_side_effects": [
         "passage:side_effects-1",
@@ -45,4 +50,52 @@ LIST_ITEMS: Dict[str, List[str]] = {
     ],
     "utter_preparation": ["passage:preparation-2", "passage:preparation-3"],
     "utter_services": [f"passage:agency-{n}" for n in range(3, 15)],
+}
+
+#: What patients call a list's items ("the kidney one", "the allergy one", "the relative ones"):
+#: a word stem -> the item, in the order tried. Items off the numbering count too (the absolute
+#: contraindication is a paragraph, not a bullet). Tumours are named by bot/content/tumours.py.
+LIST_NAMES: Dict[str, List[Tuple[str, str]]] = {
+    "utter_contraindications": [
+        ("allerg", "passage:contraindications-1"),
+        ("intoleran", "passage:contraindications-1"),
+        ("absolute", "passage:contraindications-1"),
+        ("isolat", f"passage:contraindications-2+{_RELATIVE}"),
+        ("alone", f"passage:contraindications-2+{_RELATIVE}"),
+        ("kidney", f"passage:contraindications-3+{_RELATIVE}"),
+        ("renal", f"passage:contraindications-3+{_RELATIVE}"),
+        ("creatin", f"passage:contraindications-3+{_RELATIVE}"),
+        ("myelo", "term:myelosuppression"),
+        ("white", "term:myelosuppression"),
+        ("neutro", "term:myelosuppression"),
+        ("leuko", "term:myelosuppression"),
+        ("blood", f"passage:contraindications-5+{_RELATIVE}"),
+        ("relative", "passage:" + "+".join(f"contraindications-{n}" for n in range(2, 7))),
+    ],
+    "utter_side_effects": [
+        ("nause", "passage:side_effects-1"),
+        ("sick", "passage:side_effects-1"),
+        ("vomit", "passage:side_effects-1"),
+        ("throw", "passage:side_effects-1"),
+        ("marrow", "term:bone_marrow"),
+        ("bone", "term:bone_marrow"),
+    ],
+    "utter_monitoring": [
+        ("imag", "passage:dosing_and_monitoring-2"),
+        ("scan", "passage:dosing_and_monitoring-2"),
+        ("size", "passage:dosing_and_monitoring-2"),
+        ("catechol", "term:catecholamines"),
+        ("hormon", "term:catecholamines"),
+        ("marrow", "passage:dosing_and_monitoring-3"),
+        ("kidney", "passage:dosing_and_monitoring-3"),
+        ("blood", "passage:dosing_and_monitoring-3"),
+    ],
+    "utter_preparation": [
+        ("contraindicat", "passage:preparation-2"),
+        ("check", "passage:preparation-2"),
+        ("drug", "passage:preparation-3"),
+        ("medic", "passage:preparation-3"),
+        ("pill", "passage:preparation-3"),
+        ("tablet", "passage:preparation-3"),
+    ],
 }

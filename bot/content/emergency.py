@@ -173,7 +173,41 @@ URGENCY = (
     r"is\s+happening|started|since\s+(?:an?\s+)?(?:hour|minutes?))\b|!{2,}"
 )
 ACUTE_RE = re.compile(ACUTE_SYMPTOMS, re.IGNORECASE)
+#: An emergency word said in the present ("she is having a seizure", "he is collapsing").
+ACUTE_PRESENT_RE = re.compile(
+    r"\b(?:is|are|am|keeps?)\s+(?:\w+\s+)?(?:having|collapsing|fainting|seizing|convulsing)\b",
+    re.IGNORECASE,
+)
 URGENCY_RE = re.compile(URGENCY, re.IGNORECASE)
+
+
+#: Emergencies a patient may have had once, and tell as part of their history ("she had
+#: anaphylaxis to penicillin before, can she do mibg"). Never those about ending one's life.
+HISTORY_PHRASES = frozenset(
+    {
+        "anaphylaxis", "anaphylactic", "stroke", "seizure", "seizures", "convulsions",
+        "heart attack", "cardiac arrest", "fainted", "fainting", "passed out", "collapsed",
+    }
+)  # fmt: skip
+#: Words that put an event in the past.
+PAST_RE = re.compile(
+    r"\b(?:had|has\s+had|have\s+had|history\s+of|(?:\d+|a|few|some|many)\s+(?:years?|months?|"
+    r"weeks?)\s+ago|last\s+(?:year|month|summer|winter|spring|autumn)|in\s+(?:19|20)\d\d|"
+    r"previously|in\s+the\s+past|once\s+had|before)\b",
+    re.IGNORECASE,
+)
+
+
+def only_history(text: str, phrases: List[str]) -> bool:
+    """Are the emergency phrases found (``phrases``) only a past event the patient tells of,
+    with nothing acute or urgent now ("she had anaphylaxis to penicillin before")?"""
+    return (
+        bool(phrases)
+        and all(p.lower() in HISTORY_PHRASES for p in phrases)
+        and bool(PAST_RE.search(text))
+        and not URGENCY_RE.search(text)
+        and not ACUTE_PRESENT_RE.search(text)
+    )
 
 
 def sounds_urgent(text: str) -> bool:

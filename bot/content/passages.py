@@ -55,7 +55,7 @@ _STOP_TEXT = """a an the is are was were be been do does did can could will woul
     mibg therapy treatment lot lots really very also just get got have has had him us them
     im ive dont doesnt cant thing things something anything then whats ok okay
     youre theyre hes shes thats theres wont isnt arent wasnt ill youll ur tho though even
-    exactly actually precisely basically usually normally"""
+    exactly actually precisely basically usually normally bit bits part stuff"""
 STOP_WORDS = frozenset(_STOP_TEXT.split()) | frozenset(RELATIVES)
 
 
@@ -142,6 +142,34 @@ QUERY_SYNONYMS: Dict[str, str] = {
     "discount": "favourable costs saving",
     "medication": "medicines drugs",
     "pills": "medicines drugs",
+    "isotope": "radioactive iodine",
+    "radioactivity": "radioactive radiation",
+    # Where something comes from ("where do carcinoids originate"); not "come", which also
+    # comes back
+    "originate": "arise origin",
+    "origin": "arise",
+    # Medicines a patient takes, by the drug class the article names (stopped before MIBG)
+    "pressure": "antihypertensive drugs",
+    "hypertension": "antihypertensive drugs",
+    "amlodipine": "antihypertensive drugs",
+    "bisoprolol": "antihypertensive drugs",
+    "metoprolol": "antihypertensive drugs",
+    "lisinopril": "antihypertensive drugs",
+    "ramipril": "antihypertensive drugs",
+    "enalapril": "antihypertensive drugs",
+    "losartan": "antihypertensive drugs",
+    "valsartan": "antihypertensive drugs",
+    "nifedipine": "antihypertensive drugs",
+    "labetalol": "antihypertensive drugs",
+    "antipsychotic": "neuroleptics drugs",
+    "antipsychotics": "neuroleptics drugs",
+    "haloperidol": "neuroleptics drugs",
+    "olanzapine": "neuroleptics drugs",
+    "risperidone": "neuroleptics drugs",
+    "quetiapine": "neuroleptics drugs",
+    "tamoxifen": "antihormonal agents drugs",
+    "letrozole": "antihormonal agents drugs",
+    "anastrozole": "antihormonal agents drugs",
 }
 
 

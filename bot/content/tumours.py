@@ -132,6 +132,10 @@ SYNONYMS: Dict[str, List[str]] = {
         "medullary kind",
         "medullary form",
         "medullary variant",
+        "medullary ca",
+        "medullary carcinom",
+        "medullary thyroid ca",
+        "thyroid ca",
     ],
     "ppgl": ["ppgl", "pheochromocytoma and paraganglioma", "pheo and paraganglioma", "pheo/para"],
     "neuroendocrine": [

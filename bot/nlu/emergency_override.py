@@ -17,9 +17,14 @@ from rasa.shared.nlu.training_data.message import Message
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 
-from bot.content.emergency import EMERGENCY_PHRASES, asks_in_general, sounds_urgent
+from bot.content.emergency import (
+    EMERGENCY_PHRASES,
+    asks_in_general,
+    only_history,
+    sounds_urgent,
+)
 from bot.content.framing_phrases import is_personal
-from bot.nlu.rule_component import SpacyRuleComponent, override_intent
+from bot.nlu.rule_component import SpacyRuleComponent, intent_name, override_intent
 
 EMERGENCY_INTENT = "emergency"
 
@@ -30,7 +35,9 @@ EMERGENCY_INTENT = "emergency"
 class EmergencyIntentOverride(SpacyRuleComponent):
     """Sets the intent to ``emergency`` (confidence 1.0) when an emergency phrase is present.
 
-    The classifier's own ``emergency`` without such a phrase is taken back for a general
+    A phrase the patient tells as past history ("she had anaphylaxis before") with nothing
+    urgent now does not count (``only_history``). The classifier's own ``emergency`` without
+    such a phrase is taken back for a general
     question about the therapy's effects that speaks of no one ("and is the throwing up
     constant?"): the next intent of the ranking answers it.
 
@@ -48,17 +55,17 @@ class EmergencyIntentOverride(SpacyRuleComponent):
         matcher = self.matcher(model)
         for message in messages:
             text = message.get(TEXT) or ""
+            doc = model.model.make_doc(text)
+            found = [doc[start:end].text for _, start, end in matcher(doc)]
             if not text.startswith("/") and (
-                matcher(model.model.make_doc(text)) or sounds_urgent(text)
+                (found and not only_history(text, found)) or sounds_urgent(text)
             ):
                 override_intent(message, EMERGENCY_INTENT)
-            elif _classified_emergency(message) and asks_in_general(text) and not is_personal(text):
-                _take_back_emergency(message)
+            elif intent_name(message) == EMERGENCY_INTENT and (
+                found or (asks_in_general(text) and not is_personal(text))
+            ):
+                _take_back_emergency(message)  # only history, or a general question
         return messages
-
-
-def _classified_emergency(message: Message) -> bool:
-    return (message.get(INTENT) or {}).get(INTENT_NAME_KEY) == EMERGENCY_INTENT
 
 
 def _take_back_emergency(message: Message) -> None:

@@ -5,6 +5,10 @@ yes). After an offer that takes a yes, that starts the request form instead of a
 message that begins with a question word and holds no word of yes or no loses its ``affirm``
 or ``deny``: the rest of the ranking stands, and the ``FallbackClassifier`` after this component
 decides from it as usual. "ok?" and "why not?" keep theirs: they answer the offer.
+
+The same goes for ``cancel`` and ``skip``, read from words like "stop": "when i stop them"
+after the medicines to stop is a question about the preparation, not a wish to stop. "how do
+I stop this" keeps its ``cancel``.
 """
 
 from __future__ import annotations
@@ -19,7 +23,11 @@ from rasa.shared.nlu.training_data.message import Message
 from bot.i18n import locales
 from bot.nlu.rule_component import RuleComponent
 
-YES_OR_NO_INTENTS = frozenset({"affirm", "deny"})
+YES_OR_NO_INTENTS = frozenset({"affirm", "deny", "cancel", "skip"})
+#: "how do I stop this", "how can i cancel": a question that asks to stop keeps ``cancel``.
+ASKS_TO_STOP = re.compile(
+    r"^\W*how\s+(?:do|can|could)\s+i\s+(?:stop|cancel|quit|end|skip|leave)\b", re.IGNORECASE
+)
 _ENGLISH_QUESTION_WORDS = ["what", "whats", "which", "how", "why", "when", "where", "who"]
 #: A question word first (bot/locales/*/vocabulary.yml ``question_words`` for our other languages).
 QUESTION_START = re.compile(
@@ -38,7 +46,11 @@ YES_OR_NO = re.compile(
 
 def is_a_question_not_an_answer(text: str) -> bool:
     """Does ``text`` start with a question word and say neither yes nor no?"""
-    return bool(QUESTION_START.search(text)) and not YES_OR_NO.search(text)
+    return (
+        bool(QUESTION_START.search(text))
+        and not YES_OR_NO.search(text)
+        and not ASKS_TO_STOP.search(text)
+    )
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)

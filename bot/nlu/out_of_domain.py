@@ -41,7 +41,7 @@ from bot.content.other_health import (
     about_other_health,
 )
 from bot.content.passages import QUERY_SYNONYMS, STOP_WORDS
-from bot.nlu.rule_component import RuleComponent, StoredComponent
+from bot.nlu.rule_component import RuleComponent, StoredComponent, intent_name
 
 OUT_OF_SCOPE = "out_of_scope"
 #: Intents that are not questions about a topic: never judged here.
@@ -67,10 +67,6 @@ def without_home_towns(text: str) -> str:
     return HOME_TOWN_RE.sub(" ", text)
 
 
-def _intent(message: Message) -> Optional[str]:
-    return (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
-
-
 def _in_our_domain(message: Message) -> bool:
     named = any(e.get("entity") in ("tumour", "term") for e in message.get(ENTITIES) or [])
     return named or bool(DOMAIN_ANCHORS.search(message.get(TEXT) or ""))
@@ -78,7 +74,7 @@ def _in_our_domain(message: Message) -> bool:
 
 def _judged(message: Message) -> bool:
     text = message.get(TEXT) or ""
-    return not text.startswith("/") and _intent(message) not in NOT_QUESTIONS
+    return not text.startswith("/") and intent_name(message) not in NOT_QUESTIONS
 
 
 def _reject(message: Message, above_the_rest: bool = False) -> None:

@@ -65,6 +65,11 @@ class SpacyRuleComponent(RuleComponent):
         return self._matcher
 
 
+def intent_name(message: Message) -> Optional[str]:
+    """The name of the intent the components before this one gave the message."""
+    return (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
+
+
 def override_intent(message: Message, name: str) -> None:
     """Make ``name`` the message's intent with confidence 1.0, first in the ranking."""
     intent = {INTENT_NAME_KEY: name, "confidence": 1.0}

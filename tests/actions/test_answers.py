@@ -683,3 +683,117 @@ async def test_what_about_a_named_tumour_then_is_that_tumours_answer() -> None:
         slots={"last_tumour": "carcinoid"},
     )
     assert responses == ["utter_tumour_neuroblastoma"]
+
+
+async def quoted(text: str, intent: str, slots: Dict[str, Any], confidence: float = 0.5) -> str:
+    """The text of the article quotes the answer to ``text`` sends."""
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from tests.form_helpers import DOMAIN
+
+    tr = tracker(text, intent, confidence=confidence, slots=slots, active_loop=None)
+    dispatcher = CollectingDispatcher()
+    await ActionAnswer().run(dispatcher, tr, DOMAIN)
+    return " ".join(str(m.get("quote") or "") for m in dispatcher.messages)
+
+
+CONTRAINDICATIONS = {"last_topic": "utter_contraindications"}
+
+
+async def contraindications_shown() -> Dict[str, Any]:
+    _, slots = await answer("contraindications for mibg?", "ask_contraindications")
+    return {**CONTRAINDICATIONS, **slots}
+
+
+async def test_the_thyroid_one_after_the_list_names_an_item_it_does_not_pick_the_first() -> None:
+    _, slots = await answer("which tumours", "ask_candidates")
+    responses, _ = await answer("the thyroid one u said, how good results", "ask_tumour",
+                                confidence=0.53, slots=slots)  # fmt: skip
+    assert responses == ["utter_tumour_medullary_thyroid_cancer"]
+
+
+async def test_a_contraindication_called_by_its_name_is_quoted_with_what_relative_means() -> None:
+    slots = await contraindications_shown()
+    quote = await quoted("the kidney one - her creatinine is 180, so she cannot do it at all?",
+                         "out_of_scope", slots, confidence=0.75)  # fmt: skip
+    assert "kidney function" in quote and "first give treatment to improve" in quote
+    quote = await quoted("and the allergy one?", "ask_contraindications", slots, 0.68)
+    assert quote.startswith("The absolute contraindication")
+
+
+async def test_is_it_malignant_after_a_tumour_is_about_that_tumour_not_a_definition() -> None:
+    slots = {"last_tumour": "carcinoid", "last_topic": "utter_tumour_carcinoid"}
+    responses, _ = await answer("is it malignant", "ask_definition", confidence=0.53, slots=slots)
+    assert responses == ["utter_tumour_carcinoid"]
+    responses, _ = await answer("what does malignant mean", "ask_definition", slots=slots,
+                                entities=[entity("term", "malignant")])  # fmt: skip
+    assert "utter_tumour_carcinoid" not in responses
+
+
+@pytest.mark.parametrize("text", ["is that a lot?", "and percents?", "is this good"])
+async def test_a_judgement_of_the_figures_gets_the_tumours_figures(text: str) -> None:
+    slots = {"last_tumour": "pheochromocytoma", "last_topic": "utter_tumour_pheochromocytoma"}
+    responses, _ = await answer(text, "nlu_fallback", confidence=0.35, slots=slots)
+    assert responses == ["utter_tumour_pheochromocytoma"]
+
+
+async def test_which_is_better_ranks_tumours_only_in_a_conversation_about_them() -> None:
+    slots = {"last_tumour": "neuroblastoma", "last_topic": "utter_tumour_neuroblastoma"}
+    responses, after = await answer(
+        "so which is better", "ask_uncovered", confidence=0.61, slots=slots
+    )
+    assert responses == ["utter_tumour_comparison"]
+    assert after["last_list"][0] == "tumour:pheochromocytoma"  # "the first one" picks from it
+    responses, _ = await answer("my mom needs a knee replacement, which is better, partial or "
+                                "total", "out_of_scope", confidence=0.75)  # fmt: skip
+    assert responses == ["utter_out_of_scope"]
+
+
+async def test_a_word_that_names_our_scope_does_not_pull_a_general_question_back() -> None:
+    slots = {"last_topic": "utter_treatment_abroad"}
+    responses, _ = await answer("whats the weather in germany in march", "out_of_scope",
+                                confidence=0.7, slots=slots)  # fmt: skip
+    assert responses == ["utter_out_of_scope"]
+
+
+async def test_a_symptom_asked_with_also_after_the_side_effects_is_not_covered() -> None:
+    slots = {"last_topic": "utter_side_effects"}
+    responses, _ = await answer(
+        "hair falling out also?", "out_of_scope", confidence=0.6, slots=slots
+    )
+    assert responses == ["utter_not_covered"]
+
+
+async def test_a_dose_asked_for_one_person_is_not_covered_then_chosen_individually() -> None:
+    responses, _ = await answer("my nephew is 3, what dose for him", "ask_dosing")
+    assert responses == ["utter_not_covered", "utter_dosing"]
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("which tumour makes those hormones", "utter_tumour_pheochromocytoma"),
+        ("what cancer grows in the gut", "utter_tumour_carcinoid"),
+    ],
+)
+async def test_which_tumour_does_something_is_the_tumour_whose_section_says_so(
+    text: str, expected: str
+) -> None:
+    slots = {"last_topic": "utter_monitoring"}
+    responses, _ = await answer(text, "ask_how_it_works", confidence=0.4, slots=slots)
+    assert responses == [expected]
+
+
+async def test_a_case_story_that_asks_for_the_chance_gets_the_named_tumours_figures() -> None:
+    text = (
+        "my husband 58, pheochromocytoma left adrenal 6 cm, metanephrines high, surgeons say "
+        "inoperable. ga-68 dotatate pet-ct positive. what chance mibg works for him"
+    )
+    responses, _ = await answer(text, "nlu_fallback", confidence=0.35,
+                                entities=[entity("tumour", "pheochromocytoma")])  # fmt: skip
+    assert responses == ["utter_tumour_pheochromocytoma"]
+
+
+async def test_a_terse_follow_up_in_the_patients_words_is_read_in_the_last_answer() -> None:
+    quote = await quoted("how often", "out_of_scope", {"last_topic": "utter_monitoring"}, 0.49)
+    assert "checked repeatedly" in quote

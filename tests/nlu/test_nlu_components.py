@@ -31,6 +31,7 @@ def tumours_in(text: str) -> List[str]:
         ("MTC with liver mets", ["medullary_thyroid_cancer"]),
         ("cancer of tyroid", ["medullary_thyroid_cancer"]),
         ("thyroid operation, medullary type, now back", ["medullary_thyroid_cancer"]),
+        ("thyroid surgery for medullary ca in 2015, now recurrence", ["medullary_thyroid_cancer"]),
         ("my mom has papillary thyroid cancer", []),  # another thyroid cancer
         ("neuroendocrine tumour of the gut", ["carcinoid"]),
         ("nueroblastoma in my son", ["neuroblastoma"]),
@@ -110,6 +111,28 @@ def test_a_general_question_is_not_the_classifiers_emergency(text: str, expected
 @pytest.mark.parametrize(
     "text,expected",
     [
+        ("she had anaphylaxis to penicillin before. can she do mibg", "ask_contraindications"),
+        ("my father had a heart attack 2 years ago, can he get mibg", "ask_contraindications"),
+        ("she had a seizure just now", "emergency"),  # the past, but now
+        ("he had a stroke, now he cant move his arm", "emergency"),
+        ("she is having a seizure, she had one before", "emergency"),
+        ("my dad collapsed", "emergency"),  # no word of the past: it is happening
+        ("i had suicidal thoughts before", "emergency"),  # never taken as history
+    ],
+)
+def test_an_emergency_told_as_past_history_is_not_an_emergency(text: str, expected: str) -> None:
+    for classified in ("ask_contraindications", "emergency"):  # the override, the take-back
+        ranking = [
+            {"name": classified, "confidence": 0.6},
+            {"name": "ask_contraindications" if classified == "emergency" else "emergency",
+             "confidence": 0.2},
+        ]  # fmt: skip
+        assert rank(text, ranking).get("intent")["name"] == expected, classified
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
         ("pheo", "ask_tumour"),
         ("neuroblastoma?", "ask_tumour"),
         ("what about MTC", "ask_tumour"),
@@ -133,7 +156,9 @@ def test_a_bare_tumour_name_is_a_tumour_question(text: str, expected: str) -> No
         ("ok?", "affirm", "affirm"),  # answers the offer
         ("what if I say no?", "deny", "deny"),
         ("yes please", "affirm", "affirm"),
-        ("which drugs exactly", "ask_costs", "ask_costs"),  # only yes and no are dropped
+        ("which drugs exactly", "ask_costs", "ask_costs"),  # only yes, no and stop are dropped
+        ("when i stop them", "cancel", "ask_preparation"),  # about the medicines to stop
+        ("how do i stop this", "cancel", "cancel"),  # asks to stop
     ],
 )
 def test_a_question_is_not_a_yes(text: str, intent: str, expected: str) -> None:
