@@ -46,8 +46,8 @@ from actions.form_fields import MAX_MESSAGE_CHARS
 from actions.lists import LIST_ITEMS, LIST_NAMES
 from bot import domain as domain_file
 from bot.content import glossary, passages
-from bot.content.other_health import OUT_OF_DOMAIN_CONFIDENCE, about_other_health
-from bot.content.tumours import DESCRIBED_AS, GROUPS, TUMOURS
+from bot.content.other_health import OUT_OF_DOMAIN_CONFIDENCE, names_other_health
+from bot.content.tumours import DESCRIBED_AS, GROUPS, OTHER_KINDS, TUMOURS
 from bot.domain import response_sources
 from bot.i18n.conversation import conversation_language
 from bot.i18n.locales import DEFAULT_LANGUAGE
@@ -329,6 +329,7 @@ def tumours_named(text: str) -> List[str]:
         key
         for key, title in TUMOURS.items()
         if words & (set(re.findall(r"[a-z]{5,}", title.lower())) | set(DESCRIBED_AS[key]))
+        and not words & set(OTHER_KINDS.get(key, ()))  # "papillary thyroid cancer"
     ]
 
 
@@ -552,8 +553,9 @@ def topic_units(question: Question, context: Context, in_form: bool) -> List[Uni
         return [Unit(IN_FORM_ANSWERS[intent])]
     named = tumour_units(_values(question.entities, "tumour"))
     followup = is_followup(question, context)
-    if followup and not named and continues(text) and about_other_health(text):
-        return [Unit("utter_not_covered")]  # "and for breast cancer?" after a tumour's figures
+    if context.sections and not named and continues(text) and names_other_health(text):
+        # "and for breast cancer?", "does it work the same for papillary thyroid cancer"
+        return [Unit("utter_not_covered")]
     if context.sections and not named and WHICH_TUMOUR.search(text):
         keys = tumours_named(context.last_answer_text()) or (
             [context.last_tumour] if context.last_tumour else []

@@ -49,6 +49,8 @@ LIST_ITEMS: Dict[str, List[str]] = {
         "passage:dosing_and_monitoring-3",
     ],
     "utter_preparation": ["passage:preparation-2", "passage:preparation-3"],
+    # Turkey, Switzerland, South Korea, India: one reason for all four
+    "utter_destinations": ["passage:destinations-1"] * 4,
     "utter_services": [f"passage:agency-{n}" for n in range(3, 15)],
 }
 

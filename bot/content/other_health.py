@@ -31,6 +31,9 @@ OTHER_HEALTH_TERMS: Tuple[str, ...] = (
     "leukaemia", "lymphoma", "melanoma", "myeloma", "sarcoma", "glioblastoma", "glioma",
     "bone cancer", "brain cancer", "stomach cancer", "liver cancer", "kidney cancer",
     "bladder cancer", "throat cancer", "blood cancer", "papillary", "follicular", "anaplastic",
+    "hyperthyroidism", "hyperthyroid", "hypothyroidism", "hypothyroid", "graves disease",
+    "hashimoto", "hashimotos", "thyroiditis", "goiter", "goitre", "thyroid nodule",
+    "thyroid nodules",
     # medicines and other treatments
     "ibuprofen", "paracetamol", "acetaminophen", "aspirin", "tylenol", "advil", "nurofen",
     "antibiotic", "antibiotics", "amoxicillin", "penicillin", "insulin", "metformin",
@@ -40,6 +43,8 @@ OTHER_HEALTH_TERMS: Tuple[str, ...] = (
     "pregnancy test", "morning after pill", "dentist", "braces", "glasses", "contact lenses",
     "lasik", "tamoxifen", "herceptin", "keytruda", "immunotherapy", "mammogram",
     "chemotherapy", "chemo", "radiotherapy",
+    # other nuclear-medicine therapies (MIBG's own radioactive iodine is named by MIBG)
+    "radioiodine", "lutetium", "psma", "radium", "xofigo", "pluvicto",
 )  # fmt: skip
 
 #: The confidence of ``out_of_scope`` when a rule of bot/nlu/out_of_domain.py judged the message
@@ -67,10 +72,12 @@ OTHER_HEALTH_RE = re.compile(
 )
 
 
+def names_other_health(text: str) -> bool:
+    """Does ``text`` name another illness or medicine, and nothing of our domain ("does it
+    work the same for papillary thyroid cancer")?"""
+    return bool(OTHER_HEALTH_RE.search(text) and not DOMAIN_ANCHORS.search(text))
+
+
 def about_other_health(text: str) -> bool:
     """True when ``text`` asks about another illness or medicine and not about our therapy."""
-    return bool(
-        OTHER_HEALTH_RE.search(text)
-        and not DOMAIN_ANCHORS.search(text)
-        and not THERAPY_REFERENCE.search(text)
-    )
+    return names_other_health(text) and not THERAPY_REFERENCE.search(text)

@@ -144,9 +144,6 @@ QUERY_SYNONYMS: Dict[str, str] = {
     "pills": "medicines drugs",
     "isotope": "radioactive iodine",
     "radioactivity": "radioactive radiation",
-    # Where something comes from ("where do carcinoids originate"); not "come", which also
-    # comes back
-    "originate": "arise origin",
     "origin": "arise",
     # Medicines a patient takes, by the drug class the article names (stopped before MIBG)
     "pressure": "antihypertensive drugs",
@@ -187,6 +184,8 @@ PHRASE_SYNONYMS: Tuple[Tuple[re.Pattern, str], ...] = (
     (re.compile(r"\bhow\s+long\s+(?:have|has)\s+\w+(?:\s+\w+)?\s+been\b", re.I), "15 years"),
     # "is the radiation a lot?" asks for an amount; "a lot of questions" does not
     (re.compile(r"\ba\s+lot\b(?!\s+of)", re.IGNORECASE), "amount"),
+    # "where do carcinoids come from, what cells": their origin ("they arise from ... cells")
+    (re.compile(r"\b(?:come|comes|coming|originate|start|starts)\s+from\b", re.I), "arise"),
 )
 
 

@@ -797,3 +797,23 @@ async def test_a_case_story_that_asks_for_the_chance_gets_the_named_tumours_figu
 async def test_a_terse_follow_up_in_the_patients_words_is_read_in_the_last_answer() -> None:
     quote = await quoted("how often", "out_of_scope", {"last_topic": "utter_monitoring"}, 0.49)
     assert "checked repeatedly" in quote
+
+
+async def test_another_thyroid_cancer_after_medullary_is_not_covered() -> None:
+    slots = {"last_tumour": "medullary_thyroid_cancer",
+             "last_topic": "utter_tumour_medullary_thyroid_cancer"}  # fmt: skip
+    responses, _ = await answer("my mom has papillary thyroid cancer, does it work the same "
+                                "for that", "ask_tumour", confidence=0.63, slots=slots)  # fmt: skip
+    assert responses == ["utter_not_covered"]
+
+
+async def test_a_country_of_the_destinations_picked_by_position_gets_the_reason() -> None:
+    _, slots = await answer("which countries do you not take requests for", "ask_destinations")
+    quote = await quoted("the first one, why not?", "choose_item", slots, confidence=0.96)
+    assert "difficulties" in quote
+
+
+async def test_where_a_tumour_comes_from_is_its_origin() -> None:
+    quote = await quoted("where do carcinoids come from, like what cells", "nlu_fallback", {},
+                         confidence=0.35)  # fmt: skip
+    assert "enterochromaffin" in quote

@@ -154,6 +154,12 @@ def test_an_emergency_keeps_its_intent(splitter) -> None:
         ("what chemo is used for breast cancer", "out_of_scope"),
         ("what are the side effects of chemotherapy", "out_of_scope"),
         ("my mom has papillary thyroid cancer", "out_of_scope"),
+        (
+            "my mother had radioiodine for hyperthyroidism, how long must she avoid kids",
+            "out_of_scope",
+        ),  # another nuclear-medicine therapy
+        ("what are the side effects of lutetium psma", "out_of_scope"),
+        ("is mibg like radioiodine", "ask_side_effects"),  # MIBG named
         ("will mibg make her sick like chemo did", "ask_side_effects"),
         ("is it better than chemo", "ask_side_effects"),
         ("my mum has alzheimers, what medicines slow it down", "out_of_scope"),
