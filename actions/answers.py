@@ -43,7 +43,7 @@ from actions.followups import (
     states_a_duration,
 )
 from actions.form_fields import MAX_MESSAGE_CHARS
-from actions.lists import LIST_ITEMS, LIST_NAMES
+from actions.lists import LIST_ITEMS, LIST_NAMES, RELATIVE_MEANS
 from bot import domain as domain_file
 from bot.content import glossary, passages
 from bot.content.other_health import OUT_OF_DOMAIN_CONFIDENCE, names_other_health
@@ -162,6 +162,20 @@ ASKS_WHICH_TUMOUR = re.compile(
     r"\b(?:which|what)\s+(?:kind\s+of\s+|type\s+of\s+)?(?:tumou?rs?|cancers?)\s+"
     r"(?:\w+\s+)?(?:makes?|produces?|causes?|grows?|develops?|arises?|comes?|spreads?|forms?|"
     r"starts?|is\s+(?:in|from|found|located)|are\s+(?:in|from|found|located)|has|have|gives?)\b",
+    re.IGNORECASE,
+)
+#: "what does that mean for him", "what does this mean for my dad": what it implies for
+#: someone, not a question about a word.
+MEANS_FOR_SOMEONE = re.compile(
+    r"\bmeans?\s+for\s+(?:him|her|me|us|them|my\s+\w+|our\s+\w+|the\s+patient)\b",
+    re.IGNORECASE,
+)
+#: "so he can't have it at all??", "does it stop the therapy?": whether a contraindication
+#: rules MIBG out.
+RULES_OUT = re.compile(
+    r"\b(?:at\s+all|never|forbidden|not\s+allowed|rules?\s+(?:\w+\s+)?out|excluded?|"
+    r"impossible|no\s+chance|stops?\s+(?:the\s+)?(?:therapy|treatment|mibg)|"
+    r"(?:cannot|can\s*not|can'?t|still)\s+(?:have|get|do|take|start)\b)",
     re.IGNORECASE,
 )
 #: "which tumour was that about?", "what cancer is this for": the tumour the last answer named.
@@ -569,6 +583,12 @@ def topic_units(question: Question, context: Context, in_form: bool) -> List[Uni
         found += [p.section for p, score in hits if p.section in TUMOURS and score > 0]
         if found:
             return tumour_units(found[:1])
+    if "contraindications" in context.sections[:1] and not named and RULES_OUT.search(text):
+        # "so he can't have it at all??" after the contraindications: the one they name
+        # ("she is allergic"), else what a relative contraindication means
+        item = context.item_named(text) if context.last_list else None
+        unit = item_unit(item, context.language) if item else None
+        return [unit or passage_unit(passages.passage(RELATIVE_MEANS, context.language))]
     ranks = len(named) != 1 and COMPARES_TUMOURS.search(text)
     ranks_them = context.about_a_tumour and not named and WHICH_IS_BETTER.search(text)
     if ranks_them or (ranks and (intent in ABOUT_A_TUMOUR or context.about_a_tumour)):
@@ -641,6 +661,8 @@ def topic_units(question: Question, context: Context, in_form: bool) -> List[Uni
             and asks_about_outcome(text)
         ):
             return tumour_units([context.last_tumour])  # "is it malignant" after carcinoids
+        if not _values(question.entities, "term") and MEANS_FOR_SOMEONE.search(text):
+            return []  # "what does that mean for him": what it implies, not what a word means
         terms = _values(question.entities, "term") or context.terms_of_last_answer()[:2]
         units = term_units(terms)
         # "what does that certificate mean": a word the glossary lacks, in the article's words

@@ -76,14 +76,13 @@ def item_index(text: str, count: int, strict: bool = False) -> Optional[int]:
         index = count - 2
     elif _LAST.search(lowered):
         index = count - 1
-    elif match := _NUMBER.search(lowered):
-        index = int(match.group(1)) - 1
-    elif match := _WORD.search(lowered):
-        index = _ORDINALS[match.group(1)] - 1
-    elif _ONE.search(lowered):
-        index = 0
     else:
-        return None
+        # the first position said that the list has: "the second one... stage 3 kidney
+        # disease" picks the second, not the third
+        said = [(m.start(), int(m.group(1)) - 1) for m in _NUMBER.finditer(lowered)]
+        said += [(m.start(), _ORDINALS[m.group(1)] - 1) for m in _WORD.finditer(lowered)]
+        said += [(m.start(), 0) for m in _ONE.finditer(lowered)]
+        index = next((i for _, i in sorted(said) if 0 <= i < count), -1)
     return index if 0 <= index < count else None
 
 

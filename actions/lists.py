@@ -21,7 +21,8 @@ _TOPIC_ITEMS = [
 ]
 
 #: What a relative contraindication means: treatment to improve first, then MIBG.
-_RELATIVE = "contraindications-6"
+RELATIVE_MEANS = "contraindications-6"
+
 
 LIST_ITEMS: Dict[str, List[str]] = {
     "utter_candidates": _TUMOUR_ITEMS,
@@ -33,10 +34,10 @@ LIST_ITEMS: Dict[str, List[str]] = {
     # The bullets: the relative contraindications (the absolute one is the paragraph above),
     # each with the article's sentence on what a relative contraindication means.
     "utter_contraindications": [
-        f"passage:contraindications-2+{_RELATIVE}",
-        f"passage:contraindications-3+{_RELATIVE}",
+        f"passage:contraindications-2+{RELATIVE_MEANS}",
+        f"passage:contraindications-3+{RELATIVE_MEANS}",
         "term:myelosuppression",
-        f"passage:contraindications-5+{_RELATIVE}",
+        f"passage:contraindications-5+{RELATIVE_MEANS}",
     ],
     "utter_side_effects": [
         "passage:side_effects-1",
@@ -62,16 +63,16 @@ LIST_NAMES: Dict[str, List[Tuple[str, str]]] = {
         ("allerg", "passage:contraindications-1"),
         ("intoleran", "passage:contraindications-1"),
         ("absolute", "passage:contraindications-1"),
-        ("isolat", f"passage:contraindications-2+{_RELATIVE}"),
-        ("alone", f"passage:contraindications-2+{_RELATIVE}"),
-        ("kidney", f"passage:contraindications-3+{_RELATIVE}"),
-        ("renal", f"passage:contraindications-3+{_RELATIVE}"),
-        ("creatin", f"passage:contraindications-3+{_RELATIVE}"),
+        ("isolat", f"passage:contraindications-2+{RELATIVE_MEANS}"),
+        ("alone", f"passage:contraindications-2+{RELATIVE_MEANS}"),
+        ("kidney", f"passage:contraindications-3+{RELATIVE_MEANS}"),
+        ("renal", f"passage:contraindications-3+{RELATIVE_MEANS}"),
+        ("creatin", f"passage:contraindications-3+{RELATIVE_MEANS}"),
         ("myelo", "term:myelosuppression"),
         ("white", "term:myelosuppression"),
         ("neutro", "term:myelosuppression"),
         ("leuko", "term:myelosuppression"),
-        ("blood", f"passage:contraindications-5+{_RELATIVE}"),
+        ("blood", f"passage:contraindications-5+{RELATIVE_MEANS}"),
         ("relative", "passage:" + "+".join(f"contraindications-{n}" for n in range(2, 7))),
     ],
     "utter_side_effects": [

@@ -817,3 +817,24 @@ async def test_where_a_tumour_comes_from_is_its_origin() -> None:
     quote = await quoted("where do carcinoids come from, like what cells", "nlu_fallback", {},
                          confidence=0.35)  # fmt: skip
     assert "enterochromaffin" in quote
+
+
+async def test_a_pick_by_position_is_not_taken_from_a_lab_value_later_in_the_message() -> None:
+    slots = await contraindications_shown()
+    quote = await quoted("the second one... my dad has stage 3 kidney disease. what does that "
+                         "mean for him", "ask_contraindications", slots, 0.83)  # fmt: skip
+    assert "kidney function" in quote and "myelosuppression" not in quote
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("so he cant have it at all??", "first give treatment to improve"),
+        ("and if she is allergic, can she still get it", "The absolute contraindication"),
+    ],
+)
+async def test_whether_a_contraindication_rules_it_out_is_answered_for_that_one(
+    text: str, expected: str
+) -> None:
+    slots = await contraindications_shown()
+    assert expected in await quoted(text, "ask_contraindications", slots, 0.43)
