@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from rasa_sdk import Action, Tracker
@@ -401,6 +401,7 @@ class Context:
         """A new subject ("totally unrelated, but ..."): nothing to lean on."""
         self.last_tumour, self.last_topic, self.last_list = None, None, []
         self.in_form = False
+        self.__dict__.pop("sections", None)
 
     def terms_of_last_answer(self) -> List[str]:
         """Glossary terms the last answer used, the least everyday first (glossary order)."""
@@ -453,9 +454,10 @@ class Context:
         variations = self.responses.get(unit.response) or [{}]
         return " ".join([str(variations[0].get("text") or ""), *dict(unit.values).values()])
 
-    @property
+    @cached_property
     def sections(self) -> Tuple[str, ...]:
-        """The article sections the last answer (and the last tumour) came from."""
+        """The article sections the last answer (and the last tumour) came from (worked out
+        once per message; ``forget`` clears it)."""
         found: List[str] = []
         for name in (self.last_topic, TUMOUR_RESPONSES.get(self.last_tumour or "")):
             found += self.sources(name or "")
