@@ -1,8 +1,9 @@
 """The blind patient questions end to end over REST, with the gate of issue 10.
 
-Four English sets, each written by a separate author who saw only the article:
+Seven English sets, each written by a separate author who saw only the article:
 ``patient_questions.yml``, ``followups_dev.yml`` and ``followups_dev2.yml`` (multi-turn
-conversations; all three also read to find failure kinds while building) and
+conversations), ``patient_questions_dev3/4/5.yml`` (all six also read to find failure kinds
+while building) and
 ``patient_questions_final.yml`` (only ever scored; its failures were not read,
 except the one emergency it missed). German and Russian (issue 13) have a blind set each
 (``patient_questions_de``/``_ru``: only scored) and a development set each (``*_dev``: read to
@@ -28,7 +29,10 @@ GATE_DE, GATE_RU, GATE_DE_DEV, GATE_RU_DEV = 0.91, 0.9, 0.95, 0.94
 SETS = {
     "patient_questions": 0.98,
     "followups_dev": 0.93,
-    "followups_dev2": 0.67,
+    "followups_dev2": 0.74,
+    "patient_questions_dev3": 0.92,
+    "patient_questions_dev4": 0.92,
+    "patient_questions_dev5": 0.92,
     "patient_questions_final": 0.90,
     "patient_questions_de": GATE_DE,
     "patient_questions_ru": GATE_RU,
