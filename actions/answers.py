@@ -46,7 +46,12 @@ from actions.form_fields import MAX_MESSAGE_CHARS
 from actions.lists import LIST_ITEMS, LIST_NAMES, RELATIVE_MEANS
 from bot import domain as domain_file
 from bot.content import glossary, passages
-from bot.content.other_health import OUT_OF_DOMAIN_CONFIDENCE, names_other_health
+from bot.content.other_health import (
+    OUT_OF_DOMAIN_CONFIDENCE,
+    about_other_health,
+    names_other_health,
+    other_health_words,
+)
 from bot.content.tumours import DESCRIBED_AS, GROUPS, OTHER_KINDS, TUMOURS
 from bot.domain import response_sources
 from bot.i18n.conversation import conversation_language
@@ -105,6 +110,18 @@ ABOUT_A_TUMOUR = frozenset(
 )
 #: Intents too general for a message that names a tumour: "where are carcinoid tumours usually"
 #: is about carcinoid tumours, not the list of tumours MIBG is used for.
+#: A question about how well the therapy does, which a named tumour's figures answer.
+ASKS_HOW_WELL = re.compile(
+    r"\b(?:how\s+well|how\s+good|chances?|success\w*|effective\w*|results?|cure[sd]?|"
+    r"options?)\b",
+    re.IGNORECASE,
+)
+#: A question that points at the tumour its message named before ("for this tumour").
+REFERS_TO_A_TUMOUR = re.compile(
+    r"\b(?:this|that|the|his|her|its|my|our)\s+(?:tumou?r|cancer|disease|illness)\b|"
+    r"\bfor\s+(?:him|her|it)\b",
+    re.IGNORECASE,
+)
 GENERAL_WITH_A_TUMOUR = frozenset({"ask_candidates", "ask_what_is_mibg", "ask_how_it_works"})
 #: A short follow-up ("why?", "the third one, how well does it work") has at most this many words.
 SHORT_FOLLOWUP_WORDS = 10
@@ -248,6 +265,9 @@ class Question:
     entities: List[Dict[str, Any]] = field(default_factory=list)
     text: str = ""
     confidence: float = 1.0
+    #: Tumours the rest of the message names ("my son has neuroblastoma. ... How well does it
+    #: work for this tumour?").
+    told: List[str] = field(default_factory=list)
 
 
 def _values(entities: Iterable[Dict[str, Any]], name: str) -> List[str]:
@@ -561,6 +581,14 @@ def honest(units: List[Unit], text: str, context: Context) -> List[Unit]:
     return units
 
 
+def asks_about_the_other(text: str) -> bool:
+    """Does a message naming another illness ask something of its own about it ("what should
+    she eat for that", "the normal radioiodine works as good?"), not only "and for X?"?"""
+    if not about_other_health(text):
+        return False
+    return bool(_content_words(text) - _content_words(" ".join(other_health_words(text))))
+
+
 def topic_units(question: Question, context: Context, in_form: bool) -> List[Unit]:
     """The units that answer one question (fallback intents give [] here)."""
     intent = question.intent
@@ -570,8 +598,9 @@ def topic_units(question: Question, context: Context, in_form: bool) -> List[Uni
     named = tumour_units(_values(question.entities, "tumour"))
     followup = is_followup(question, context)
     if context.sections and not named and continues(text) and names_other_health(text):
-        # "and for breast cancer?", "does it work the same for papillary thyroid cancer"
-        return [Unit("utter_not_covered")]
+        # "and for breast cancer?", "does it work the same for papillary thyroid cancer": would
+        # MIBG help; "she also has hashimoto, what should she eat for that?": the other illness
+        return [Unit("utter_out_of_scope" if asks_about_the_other(text) else "utter_not_covered")]
     if context.sections and not named and WHICH_TUMOUR.search(text):
         keys = tumours_named(context.last_answer_text()) or (
             [context.last_tumour] if context.last_tumour else []
@@ -622,6 +651,13 @@ def topic_units(question: Question, context: Context, in_form: bool) -> List[Uni
         return tumour_units(tumours_named(text)[:1] or [context.last_tumour])
     if named and intent in FALLBACK_INTENTS and continues(text):
         return named  # "what about for neuroblastma then": that tumour, as the last one was
+    specific = [u for u in named if u.tumour]
+    if not named and len(question.told) == 1 and REFERS_TO_A_TUMOUR.search(text):
+        specific = tumour_units(question.told)
+    if specific and intent in ANSWERS and ASKS_HOW_WELL.search(text):
+        # "...our oncologist mentioned MIBG therapy in Germany. How well does it work for this
+        # tumour?": the tumour's figures first, whatever topic the story leaned to
+        return specific[:1] + [Unit(ANSWERS[intent])]
     if named and intent in GENERAL_WITH_A_TUMOUR:
         # "where are carcinoid tumours usually", "how does it work for neuroblastoma": that
         # tumour's answer first, then the general one the classifier chose
@@ -837,7 +873,8 @@ def questions_of(tracker: Tracker) -> List[Question]:
             start, end = int(q.get("start", 0)), int(q.get("end", len(text)))
             inside = [e for e in entities if start <= int(e.get("start", -1)) < end]
             confidence = float(q.get("confidence") or 1.0)
-            found.append(Question(q["intent"], inside, text[start:end], confidence))
+            told = list(dict.fromkeys(_values(entities, "tumour")))
+            found.append(Question(q["intent"], inside, text[start:end], confidence, told))
         if found:
             intent = (message.get("intent") or {}).get("name")
             if intent == "emergency":  # safety first, then the questions

@@ -12,7 +12,7 @@ deliberately not here; chemotherapy is, because a comparison with it names MIBG 
 from __future__ import annotations
 
 import re
-from typing import Tuple
+from typing import List, Tuple
 
 OTHER_HEALTH_TERMS: Tuple[str, ...] = (
     # illnesses
@@ -53,6 +53,16 @@ OTHER_HEALTH_TERMS: Tuple[str, ...] = (
     "chemotherapy", "chemo", "radiotherapy",
     # other nuclear-medicine therapies (MIBG's own radioactive iodine is named by MIBG)
     "radioiodine", "lutetium", "psma", "radium", "xofigo", "pluvicto",
+    # other tests and the thyroid's own medicines
+    "gadolinium", "shellfish",
+    "levothyroxine", "thyroxine", "euthyrox", "synthroid", "tsh",
+)  # fmt: skip
+
+#: Terms of the article that other illnesses share ("radium for bone metastases", "radioactive
+#: iodine for Graves"): they do not tie a message naming another illness to our domain.
+SHARED_TERMS = frozenset(
+    {"metastases", "iodine", "regression", "bone_marrow", "isolation", "contraindication",
+     "peripheral_blood", "leukocytes", "hormone_active", "antihypertensives"}
 )  # fmt: skip
 
 #: The confidence of ``out_of_scope`` when a rule of bot/nlu/out_of_domain.py judged the message
@@ -67,11 +77,13 @@ DOMAIN_ANCHORS = re.compile(
     re.IGNORECASE,
 )
 
-#: "...can he have it", "is this therapy safe", "the treatment": the therapy being considered.
+#: "...can he have it", "is this therapy safe", "the treatment", "stop it before?": the therapy
+#: being considered or its preparation.
 THERAPY_REFERENCE = re.compile(
     r"\b(?:this|the|that|your)\s+(?:therapy|treatment|procedure|infusion|radiation)\b"
     r"|\b(?:have|get|do|take|start|receive|undergo|try)\s+(?:it|this|that)\b"
-    r"|\b(?:is|does|will|would|can)\s+it\b",
+    r"|\b(?:is|does|will|would|can|could|might|may)\s+it\b"
+    r"|\b(?:stop|stopping|pause|keep\s+taking|continue\s+taking)\b",  # the preparation
     re.IGNORECASE,
 )
 
@@ -84,6 +96,16 @@ def names_other_health(text: str) -> bool:
     """Does ``text`` name another illness or medicine, and nothing of our domain ("does it
     work the same for papillary thyroid cancer")?"""
     return bool(OTHER_HEALTH_RE.search(text) and not DOMAIN_ANCHORS.search(text))
+
+
+#: Words around an illness's name that say nothing more ("my papillary thyroid cancer too").
+ILLNESS_WORDS = ("cancer", "tumour", "tumor", "thyroid", "disease", "illness", "condition", "too")
+
+
+def other_health_words(text: str) -> List[str]:
+    """The words of ``text`` that name another illness or medicine, and the words for one."""
+    named = [w for m in OTHER_HEALTH_RE.finditer(text) for w in m.group(0).lower().split()]
+    return named + list(ILLNESS_WORDS) if named else []
 
 
 def about_other_health(text: str) -> bool:

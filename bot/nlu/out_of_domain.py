@@ -38,6 +38,7 @@ from bot.content.framing_phrases import is_personal
 from bot.content.other_health import (
     DOMAIN_ANCHORS,
     OUT_OF_DOMAIN_CONFIDENCE,
+    SHARED_TERMS,
     about_other_health,
 )
 from bot.content.passages import QUERY_SYNONYMS, STOP_WORDS
@@ -50,6 +51,9 @@ NOT_QUESTIONS = frozenset(
     | {"change_field", "choose_item", "request_treatment", "emergency", OUT_OF_SCOPE}
     | {"human_handoff", "nlu_fallback", "erase_data", "withdraw_consent", "show_my_data"}
 )
+#: Not judged as questions, but another illness named makes them surely out of scope ("what
+#: helps her chemo sickness" said after our side effects would otherwise be read in context).
+UNSURE = frozenset({OUT_OF_SCOPE, "nlu_fallback"})
 WORD_RE = re.compile(r"[a-z]+")
 
 
@@ -68,7 +72,11 @@ def without_home_towns(text: str) -> str:
 
 
 def _in_our_domain(message: Message) -> bool:
-    named = any(e.get("entity") in ("tumour", "term") for e in message.get(ENTITIES) or [])
+    named = any(
+        e.get("entity") == "tumour"
+        or (e.get("entity") == "term" and e.get("value") not in SHARED_TERMS)
+        for e in message.get(ENTITIES) or []
+    )
     return named or bool(DOMAIN_ANCHORS.search(message.get(TEXT) or ""))
 
 
@@ -100,7 +108,8 @@ class OtherHealthOutOfScope(RuleComponent):
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
             text = message.get(TEXT) or ""
-            if _judged(message) and not _in_our_domain(message) and about_other_health(text):
+            judged = _judged(message) or intent_name(message) in UNSURE
+            if judged and not _in_our_domain(message) and about_other_health(text):
                 _reject(message, above_the_rest=True)
         return messages
 

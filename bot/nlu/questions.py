@@ -66,6 +66,32 @@ def sentences(text: str) -> List[Span]:
     return _cut(text, SENTENCE_END, 0, len(text))
 
 
+#: A sentence that tells the story ("Our oncologist mentioned MIBG therapy in Germany.") starts
+#: with its teller or a time, ends with a full stop, and asks nothing.
+NARRATIVE_START = re.compile(
+    r"\s*(?:my|our|we|i|i'm|im|i've|he|she|they|his|her|their|last|yesterday|"
+    r"in\s+\d{4}|(?:the|his|her|our|my)\s+(?:doctor|oncologist|"
+    r"surgeon|hospital|clinic))\b",
+    re.IGNORECASE,
+)
+ASKS = re.compile(
+    r"\b(?:want|wish|wonder\w*|know|tell|explain|ask\w*|interested|question|need\s+to|"
+    r"would\s+like|please|help|advise|recommend)\b",
+    re.IGNORECASE,
+)
+
+
+def narrative(text: str, span: Span) -> bool:
+    """Is the sentence ``text[span]`` part of the patient's story rather than a question?"""
+    start, end = span
+    sentence = text[start:end]
+    return (
+        text[end : end + 1] == "."
+        and bool(NARRATIVE_START.match(sentence))
+        and not ASKS.search(sentence)
+    )
+
+
 #: A sentence that starts with a joiner ("And how long...?") starts after it.
 LEADING_JOINER = re.compile(r"\s*(?:and\s+also|and|also|plus|or)\s+", re.IGNORECASE)
 
@@ -100,6 +126,12 @@ class QuestionSplitter(StoredComponent):
             ],
             # A clause counts as a question of its intent from this probability on.
             "min_confidence": 0.5,
+            # One question after the patient's story stands for the message from this
+            # probability on (the story's own words often say the topic better: "his kidneys
+            # are failing. can he take mibg").
+            "min_told_confidence": 0.9,
+            # ... when the whole message was classified below this.
+            "max_told_message": 0.7,
             "max_questions": 3,
             "C": 30.0,
         }
@@ -159,21 +191,28 @@ class QuestionSplitter(StoredComponent):
         classes = self.scorer.classes_
         return [(str(classes[i]), float(probabilities[r, i])) for r, i in enumerate(best)]
 
-    def questions(self, text: str) -> List[Dict[str, Any]]:
+    def questions(self, text: str, unsure: bool = True) -> List[Dict[str, Any]]:
         """The questions of ``text`` in order, or [] when it holds fewer than two.
 
         Every clause is classified; a clause that is no confident question (context such as
         "my son is 5") joins the question next to it, and neighbours of the same intent join
-        into one ("nausea and vomiting?").
+        into one ("nausea and vomiting?"). One question asked after the patient's story ("...
+        Our oncologist mentioned MIBG therapy in Germany. How well does it work for this
+        tumour?") is listed alone when the whole message was classified ``unsure``.
         """
-        spans = [part for sentence in sentences(text) for part in clauses(text, sentence)]
+        story: List[Span] = []
+        spans: List[Span] = []
+        for sentence in sentences(text):
+            parts = clauses(text, sentence)
+            spans += parts
+            if narrative(text, sentence):
+                story += parts
         if len(spans) < 2:
             return []
+        classified = self.classify([text[s:e] for s, e in spans])
         found: List[Dict[str, Any]] = []
         pending: Optional[int] = None  # start of leading context waiting for its question
-        for (start, end), (intent, confidence) in zip(
-            spans, self.classify([text[s:e] for s, e in spans])
-        ):
+        for (start, end), (intent, confidence) in zip(spans, classified):
             if not self._is_question(intent, confidence) or (
                 found and found[-1]["intent"] == intent
             ):
@@ -185,9 +224,21 @@ class QuestionSplitter(StoredComponent):
             begin = start if pending is None else pending
             pending = None
             found.append({"intent": intent, "confidence": confidence, "start": begin, "end": end})
-        if len({q["intent"] for q in found}) < 2:
+        if len({q["intent"] for q in found}) >= 2:
+            return found[: int(self.config["max_questions"])]
+        if not (story and unsure):
             return []
-        return found[: int(self.config["max_questions"])]
+        asked = [
+            (intent, confidence)
+            for span, (intent, confidence) in zip(spans, classified)
+            if span not in story and self._is_question(intent, confidence)
+        ]
+        sure = float(self.config["min_told_confidence"])
+        if len(asked) == 1 and asked[0][0] != PERSONAL_CASE and asked[0][1] >= sure:
+            return [
+                {"intent": asked[0][0], "confidence": asked[0][1], "start": 0, "end": len(text)}
+            ]
+        return []
 
     def _is_question(self, intent: str, confidence: float) -> bool:
         return (
@@ -206,7 +257,8 @@ class QuestionSplitter(StoredComponent):
                 and not text.startswith("/")
                 and _may_hold_two(text)
             ):
-                found = self.questions(text)
+                whole = float((message.get(INTENT) or {}).get("confidence") or 0.0)
+                found = self.questions(text, unsure=whole < self.config["max_told_message"])
             message.set(QUESTIONS_KEY, found or None, add_to_output=True)
             if found:
                 _route_to_the_questions(message, found)

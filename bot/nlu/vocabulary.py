@@ -103,8 +103,9 @@ def find_mentions(
     for start, end, key in spans:
         if taken.intersection(range(start, end)):
             continue
-        if start and doc[start - 1].lower_ in OTHER_KINDS.get(key, ()):
-            continue  # "papillary thyroid cancer": another illness
+        around = {doc[i].lower_ for i in (start - 1, end) if 0 <= i < len(doc)}
+        if around & set(OTHER_KINDS.get(key, ())):
+            continue  # "papillary thyroid cancer", "thyroid cancer papillary": another illness
         taken.update(range(start, end))
         span = doc[start:end]
         found.append(_entity(span.start_char, span.end_char, key, entity))
