@@ -43,7 +43,7 @@ from actions.followups import (
     states_a_duration,
 )
 from actions.form_fields import MAX_MESSAGE_CHARS
-from actions.lists import LIST_ITEMS, LIST_NAMES, RELATIVE_MEANS
+from actions.lists import LIST_ITEMS, MEDICINES_PAUSED, RELATIVE_MEANS, named_item
 from bot import domain as domain_file
 from bot.content import glossary, passages
 from bot.content.other_health import (
@@ -51,6 +51,7 @@ from bot.content.other_health import (
     about_other_health,
     names_other_health,
     other_health_words,
+    ties_to_our_domain,
 )
 from bot.content.tumours import DESCRIBED_AS, GROUPS, OTHER_KINDS, TUMOURS
 from bot.domain import response_sources
@@ -195,6 +196,21 @@ RULES_OUT = re.compile(
     r"(?:cannot|can\s*not|can'?t|still)\s+(?:have|get|do|take|start)\b)",
     re.IGNORECASE,
 )
+#: "is this allowed for him?", "can she have it?", "possible with those kidneys?": may this
+#: person have the therapy.
+MAY_THEY_HAVE_IT = re.compile(
+    r"\b(?:is\s+(?:this|it|that|mibg)\s+(?:allowed|possible|safe|ok|okay)|"
+    r"(?:allowed|possible|safe)\s+(?:for|with)\s+(?:him|her|me|them|th(?:o|e)se|this|that|his|my)|"
+    r"(?:can|could|may)\s+(?:he|she|i|they|we)(?:\s+(?:have|get|take|do|receive|start|still))?\s*"
+    r"(?:it|this|that|mibg|the\s+(?:therapy|treatment))?\s*\?|"
+    r"(?:can|could|may)\s+(?:he|she|i|they|we)\s+(?:have|get|take|do|receive|start)\s+"
+    r"(?:it|this|that|mibg|the\s+(?:therapy|treatment)))",
+    re.IGNORECASE,
+)
+#: Blood pressure is the preparation's (its drugs are paused), not the blood counts' concern.
+BLOOD_PRESSURE = re.compile(r"\bblood\s+pressure\b", re.IGNORECASE)
+#: Intents whose own answer already speaks to what may stand in the way.
+ELIGIBILITY_TOPICS = frozenset({"ask_contraindications", "ask_preparation", "ask_side_effects"})
 #: "which tumour was that about?", "what cancer is this for": the tumour the last answer named.
 WHICH_TUMOUR = re.compile(
     r"\b(?:which|what)\s+(?:tumou?r|cancer|disease|illness|one)\s+(?:was|is|were)\s+"
@@ -268,6 +284,8 @@ class Question:
     #: Tumours the rest of the message names ("my son has neuroblastoma. ... How well does it
     #: work for this tumour?").
     told: List[str] = field(default_factory=list)
+    #: The whole message, when this question is one part of it.
+    message: str = ""
 
 
 def _values(entities: Iterable[Dict[str, Any]], name: str) -> List[str]:
@@ -442,12 +460,8 @@ class Context:
             kind, _, key = item.partition(":")
             if kind == "tumour" and key in tumours:
                 return item
-        words = re.findall(r"[a-z]+", text.lower())
         shown = next((r for r, items in LIST_ITEMS.items() if items == self.last_list), None)
-        for stem, item in LIST_NAMES.get(shown or "", []):
-            if any(w.startswith(stem) for w in words):
-                return item
-        return None
+        return named_item(shown, text) if shown else None
 
     def last_answer_text(self) -> str:
         """What the last topic answer said ("" when there was none)."""
@@ -614,6 +628,18 @@ def topic_units(question: Question, context: Context, in_form: bool) -> List[Uni
         found += [p.section for p, score in hits if p.section in TUMOURS and score > 0]
         if found:
             return tumour_units(found[:1])
+    if intent not in {"ask_preparation", "out_of_scope"} and passages.names_a_drug(text):
+        # "she takes olanzapine ... she now needs mibg for carcinoid. what with her olanzapine?"
+        medicines = passage_unit(passages.passage(MEDICINES_PAUSED, context.language))
+        return [medicines, *named]
+    if intent not in ELIGIBILITY_TOPICS and MAY_THEY_HAVE_IT.search(text):
+        # "...he got a strong reaction, rash all over, lips swelling. Is this allowed for him?":
+        # the contraindication the story names
+        story = question.message or text  # "...lips swelling. Is this allowed for him?"
+        item = named_item("utter_contraindications", BLOOD_PRESSURE.sub(" ", story))
+        unit = item_unit(item, context.language) if item else None
+        if unit:
+            return [unit, *named]
     if "contraindications" in context.sections[:1] and not named and RULES_OUT.search(text):
         # "so he can't have it at all??" after the contraindications: the one they name
         # ("she is allergic"), else what a relative contraindication means
@@ -736,14 +762,6 @@ def topic_units(question: Question, context: Context, in_form: bool) -> List[Uni
     return []
 
 
-def anchored(entities: List[Dict[str, Any]], text: str) -> bool:
-    """Does the message name something of our domain (a tumour, an article term, MIBG)?"""
-    if _values(entities, "tumour") or _values(entities, "term"):
-        return True
-    lowered = text.lower()
-    return any(word in lowered for word in ("mibg", "metaiodobenzylguanidine", "booking health"))
-
-
 def best_passage(
     text: str,
     context: Context,
@@ -816,7 +834,7 @@ def fallback_units(tracker: Tracker, context: Context) -> List[Unit]:
     text = message.get("text") or ""
     entities = message.get("entities") or []
     intent = (message.get("intent") or {}).get("name")
-    in_domain = anchored(entities, text)
+    in_domain = ties_to_our_domain(entities, text)
     if intent == "out_of_scope" and not in_domain:
         # A word of the last answer pulls back only a message no rule judged outside our
         # domain: "how long does the nausea last" after the side effects, not "how much does a
@@ -874,7 +892,7 @@ def questions_of(tracker: Tracker) -> List[Question]:
             inside = [e for e in entities if start <= int(e.get("start", -1)) < end]
             confidence = float(q.get("confidence") or 1.0)
             told = list(dict.fromkeys(_values(entities, "tumour")))
-            found.append(Question(q["intent"], inside, text[start:end], confidence, told))
+            found.append(Question(q["intent"], inside, text[start:end], confidence, told, text))
         if found:
             intent = (message.get("intent") or {}).get("name")
             if intent == "emergency":  # safety first, then the questions

@@ -6,7 +6,8 @@ Items are answer units (``Unit``, actions/answers.py): ``tumour:<key>``, ``term:
 
 from __future__ import annotations
 
-from typing import Dict, List, Tuple
+import re
+from typing import Dict, List, Optional, Tuple
 
 from bot.content.tumours import TUMOURS
 
@@ -22,6 +23,8 @@ _TOPIC_ITEMS = [
 
 #: What a relative contraindication means: treatment to improve first, then MIBG.
 RELATIVE_MEANS = "contraindications-6"
+#: The medicines stopped or replaced before the procedure (antihypertensives, neuroleptics...).
+MEDICINES_PAUSED = "preparation-3"
 
 
 LIST_ITEMS: Dict[str, List[str]] = {
@@ -49,7 +52,7 @@ LIST_ITEMS: Dict[str, List[str]] = {
         "term:catecholamines",
         "passage:dosing_and_monitoring-3",
     ],
-    "utter_preparation": ["passage:preparation-2", "passage:preparation-3"],
+    "utter_preparation": ["passage:preparation-2", f"passage:{MEDICINES_PAUSED}"],
     # Turkey, Switzerland, South Korea, India: one reason for all four
     "utter_destinations": ["passage:destinations-1"] * 4,
     "utter_services": [f"passage:agency-{n}" for n in range(3, 15)],
@@ -61,6 +64,11 @@ LIST_ITEMS: Dict[str, List[str]] = {
 LIST_NAMES: Dict[str, List[Tuple[str, str]]] = {
     "utter_contraindications": [
         ("allerg", "passage:contraindications-1"),
+        ("anaphyla", "passage:contraindications-1"),
+        ("rash", "passage:contraindications-1"),
+        ("hives", "passage:contraindications-1"),
+        ("swell", "passage:contraindications-1"),
+        ("reaction", "passage:contraindications-1"),
         ("intoleran", "passage:contraindications-1"),
         ("absolute", "passage:contraindications-1"),
         ("isolat", f"passage:contraindications-2+{RELATIVE_MEANS}"),
@@ -68,6 +76,9 @@ LIST_NAMES: Dict[str, List[Tuple[str, str]]] = {
         ("kidney", f"passage:contraindications-3+{RELATIVE_MEANS}"),
         ("renal", f"passage:contraindications-3+{RELATIVE_MEANS}"),
         ("creatin", f"passage:contraindications-3+{RELATIVE_MEANS}"),
+        ("egfr", f"passage:contraindications-3+{RELATIVE_MEANS}"),
+        ("ckd", f"passage:contraindications-3+{RELATIVE_MEANS}"),
+        ("nephro", f"passage:contraindications-3+{RELATIVE_MEANS}"),
         ("myelo", "term:myelosuppression"),
         ("white", "term:myelosuppression"),
         ("neutro", "term:myelosuppression"),
@@ -96,9 +107,18 @@ LIST_NAMES: Dict[str, List[Tuple[str, str]]] = {
     "utter_preparation": [
         ("contraindicat", "passage:preparation-2"),
         ("check", "passage:preparation-2"),
-        ("drug", "passage:preparation-3"),
-        ("medic", "passage:preparation-3"),
-        ("pill", "passage:preparation-3"),
-        ("tablet", "passage:preparation-3"),
+        ("drug", f"passage:{MEDICINES_PAUSED}"),
+        ("medic", f"passage:{MEDICINES_PAUSED}"),
+        ("pill", f"passage:{MEDICINES_PAUSED}"),
+        ("tablet", f"passage:{MEDICINES_PAUSED}"),
     ],
 }
+
+
+def named_item(shown: str, text: str) -> Optional[str]:
+    """The item of the list ``shown`` (a response name) whose name ``text`` uses, if any."""
+    words = re.findall(r"[a-z]+", text.lower())
+    for stem, item in LIST_NAMES.get(shown, []):
+        if any(w.startswith(stem) for w in words):
+            return item
+    return None

@@ -12,7 +12,7 @@ deliberately not here; chemotherapy is, because a comparison with it names MIBG 
 from __future__ import annotations
 
 import re
-from typing import List, Tuple
+from typing import Any, Dict, Iterable, List, Tuple
 
 OTHER_HEALTH_TERMS: Tuple[str, ...] = (
     # illnesses
@@ -111,3 +111,15 @@ def other_health_words(text: str) -> List[str]:
 def about_other_health(text: str) -> bool:
     """True when ``text`` asks about another illness or medicine and not about our therapy."""
     return names_other_health(text) and not THERAPY_REFERENCE.search(text)
+
+
+def ties_to_our_domain(entities: Iterable[Dict[str, Any]], text: str) -> bool:
+    """Does the message name something of our domain: a tumour, MIBG, or an article term (one
+    that other illnesses share only when it names none of them: "what are metastases", not
+    "radium-223 for bone metastases")?"""
+    other = bool(OTHER_HEALTH_RE.search(text))
+    for e in entities:
+        kind = e.get("entity")
+        if kind == "tumour" or (kind == "term" and not (other and e.get("value") in SHARED_TERMS)):
+            return True
+    return bool(DOMAIN_ANCHORS.search(text))

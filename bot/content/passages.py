@@ -59,6 +59,40 @@ _STOP_TEXT = """a an the is are was were be been do does did can could will woul
 STOP_WORDS = frozenset(_STOP_TEXT.split()) | frozenset(RELATIVES)
 
 
+#: Medicines by name -> the drug class the article says is stopped or replaced before MIBG.
+DRUG_CLASSES: Dict[str, str] = {
+    "amlodipine": "antihypertensive drugs",
+    "bisoprolol": "antihypertensive drugs",
+    "metoprolol": "antihypertensive drugs",
+    "lisinopril": "antihypertensive drugs",
+    "ramipril": "antihypertensive drugs",
+    "enalapril": "antihypertensive drugs",
+    "losartan": "antihypertensive drugs",
+    "valsartan": "antihypertensive drugs",
+    "nifedipine": "antihypertensive drugs",
+    "labetalol": "antihypertensive drugs",
+    "haloperidol": "neuroleptics drugs",
+    "olanzapine": "neuroleptics drugs",
+    "risperidone": "neuroleptics drugs",
+    "quetiapine": "neuroleptics drugs",
+    "tamoxifen": "antihormonal agents drugs",
+    "letrozole": "antihormonal agents drugs",
+    "anastrozole": "antihormonal agents drugs",
+    "aripiprazole": "neuroleptics drugs",
+    "clozapine": "neuroleptics drugs",
+    "chlorpromazine": "neuroleptics drugs",
+    "ziprasidone": "neuroleptics drugs",
+    "paliperidone": "neuroleptics drugs",
+    "carvedilol": "antihypertensive drugs",
+    "propranolol": "antihypertensive drugs",
+    "atenolol": "antihypertensive drugs",
+    "verapamil": "antihypertensive drugs",
+    "diltiazem": "antihypertensive drugs",
+    "doxazosin": "antihypertensive drugs",
+    "phenoxybenzamine": "antihypertensive drugs",
+    "hydrochlorothiazide": "antihypertensive drugs",
+}
+
 #: Words patients use -> the article's words for the same thing, added to a question before it
 #: is ranked ("will he throw up" finds the side-effects sentence). Lower case, whole words.
 QUERY_SYNONYMS: Dict[str, str] = {
@@ -148,25 +182,9 @@ QUERY_SYNONYMS: Dict[str, str] = {
     # Medicines a patient takes, by the drug class the article names (stopped before MIBG)
     "pressure": "antihypertensive drugs",
     "hypertension": "antihypertensive drugs",
-    "amlodipine": "antihypertensive drugs",
-    "bisoprolol": "antihypertensive drugs",
-    "metoprolol": "antihypertensive drugs",
-    "lisinopril": "antihypertensive drugs",
-    "ramipril": "antihypertensive drugs",
-    "enalapril": "antihypertensive drugs",
-    "losartan": "antihypertensive drugs",
-    "valsartan": "antihypertensive drugs",
-    "nifedipine": "antihypertensive drugs",
-    "labetalol": "antihypertensive drugs",
     "antipsychotic": "neuroleptics drugs",
     "antipsychotics": "neuroleptics drugs",
-    "haloperidol": "neuroleptics drugs",
-    "olanzapine": "neuroleptics drugs",
-    "risperidone": "neuroleptics drugs",
-    "quetiapine": "neuroleptics drugs",
-    "tamoxifen": "antihormonal agents drugs",
-    "letrozole": "antihormonal agents drugs",
-    "anastrozole": "antihormonal agents drugs",
+    **DRUG_CLASSES,
 }
 
 
@@ -312,3 +330,11 @@ class PassageIndex:
 def index(language: str = locales.DEFAULT_LANGUAGE) -> PassageIndex:
     """The index over every passage in ``language``, built once per process (milliseconds)."""
     return PassageIndex(passages(language))
+
+
+DRUG_RE = re.compile(r"\b(?:" + "|".join(DRUG_CLASSES) + r")\b", re.IGNORECASE)
+
+
+def names_a_drug(text: str) -> bool:
+    """Does ``text`` name a medicine of a class the article says is paused before MIBG?"""
+    return bool(DRUG_RE.search(text))

@@ -36,12 +36,12 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from bot.content.article import article_text
 from bot.content.framing_phrases import is_personal
 from bot.content.other_health import (
-    DOMAIN_ANCHORS,
     OUT_OF_DOMAIN_CONFIDENCE,
-    SHARED_TERMS,
     about_other_health,
+    ties_to_our_domain,
 )
 from bot.content.passages import QUERY_SYNONYMS, STOP_WORDS
+from bot.nlu.questions import may_hold_two
 from bot.nlu.rule_component import RuleComponent, StoredComponent, intent_name
 
 OUT_OF_SCOPE = "out_of_scope"
@@ -72,17 +72,23 @@ def without_home_towns(text: str) -> str:
 
 
 def _in_our_domain(message: Message) -> bool:
-    named = any(
-        e.get("entity") == "tumour"
-        or (e.get("entity") == "term" and e.get("value") not in SHARED_TERMS)
-        for e in message.get(ENTITIES) or []
-    )
-    return named or bool(DOMAIN_ANCHORS.search(message.get(TEXT) or ""))
+    return ties_to_our_domain(message.get(ENTITIES) or [], message.get(TEXT) or "")
 
 
 def _judged(message: Message) -> bool:
     text = message.get(TEXT) or ""
     return not text.startswith("/") and intent_name(message) not in NOT_QUESTIONS
+
+
+def _question_confidence(message: Message, text: str) -> float:
+    """How sure the classifier is that the message asks our questions: its top intent's
+    confidence, and in a message that may hold two questions ("do you book hotels, and how
+    much can we save?": services 0.50, costs 0.49) the next intent's as well."""
+    ranking = message.get("intent_ranking") or []
+    top = float((message.get(INTENT) or {}).get("confidence") or 0.0)
+    if not may_hold_two(text) or len(ranking) < 2 or ranking[1].get("name") == OUT_OF_SCOPE:
+        return top
+    return top + float(ranking[1].get("confidence") or 0.0)
 
 
 def _reject(message: Message, above_the_rest: bool = False) -> None:
@@ -162,7 +168,7 @@ class DomainVocabulary(StoredComponent):
             personal = is_personal(text)
             # A patient's own case may name their town; a general question's place is its topic.
             unknown = len(self.unknown_words(without_home_towns(text) if personal else text))
-            confidence = (message.get(INTENT) or {}).get("confidence") or 0.0
+            confidence = _question_confidence(message, text)
             if personal:
                 enough, unsure = (
                     self.config["personal_unknown"],

@@ -255,7 +255,7 @@ class QuestionSplitter(StoredComponent):
                 self.scorer is not None
                 and intent != OUT_OF_SCOPE  # judged out of our domain: nothing to answer
                 and not text.startswith("/")
-                and _may_hold_two(text)
+                and may_hold_two(text)
             ):
                 whole = float((message.get(INTENT) or {}).get("confidence") or 0.0)
                 found = self.questions(text, unsure=whole < self.config["max_told_message"])
@@ -279,6 +279,6 @@ def _route_to_the_questions(message: Message, found: List[Dict[str, Any]]) -> No
     message.set(INTENT, {INTENT_NAME_KEY: topics[0], "confidence": confidence}, True)
 
 
-def _may_hold_two(text: str) -> bool:
+def may_hold_two(text: str) -> bool:
     """Cheap test before any classification: is there anything to cut at?"""
     return bool(SENTENCE_END.search(text.rstrip("?!. \n")) or JOINER.search(text))

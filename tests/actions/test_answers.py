@@ -838,3 +838,53 @@ async def test_whether_a_contraindication_rules_it_out_is_answered_for_that_one(
 ) -> None:
     slots = await contraindications_shown()
     assert expected in await quoted(text, "ask_contraindications", slots, 0.43)
+
+
+async def test_a_named_medicine_gets_what_the_article_says_about_medicines() -> None:
+    text = "my wife takes olanzapine. she now needs mibg for carcinoid. what with her olanzapine?"
+    carcinoid = located("tumour", "carcinoid", text.index("carcinoid"), text.index("carcinoid") + 9)
+    responses, _ = await answer(text, "ask_tumour", entities=[carcinoid], confidence=0.58)
+    assert responses[:2] == ["utter_article_quote", "utter_tumour_carcinoid"]
+    assert "neuroleptics" in await quoted(text, "ask_tumour", {}, 0.58)
+
+
+async def test_may_they_have_it_after_a_story_gets_the_contraindication_the_story_names() -> None:
+    text = (
+        "Last year he got a strong reaction, rash all over, lips swelling. Is this allowed for him?"
+    )
+    quote = await quoted(text, "ask_what_is_mibg", {}, 0.61)
+    assert "allergic reaction" in quote
+    assert "allergic" not in await quoted("Is this allowed for him?", "ask_what_is_mibg", {}, 0.61)
+
+
+async def test_how_well_it_works_for_the_tumour_the_story_named_gets_its_figures() -> None:
+    text = (
+        "My son has neuroblastoma. Our oncologist mentioned Germany. "
+        "How well does it work for this tumour?"
+    )
+    at, asked = text.index("neuroblastoma"), text.index("How")
+    responses, _ = await answer(
+        text, "ask_treatment_abroad", confidence=0.65,
+        entities=[located("tumour", "neuroblastoma", at, at + 13)],
+        questions=[
+            {"intent": "ask_treatment_abroad", "confidence": 0.8, "start": 0, "end": asked - 1},
+            {"intent": "ask_how_it_works", "confidence": 0.65, "start": asked, "end": len(text)},
+        ],
+    )  # fmt: skip
+    assert "utter_tumour_neuroblastoma" in responses
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("she also has hashimoto, what should she eat for that?", "utter_out_of_scope"),
+        ("and for my papillary thyroid cancer?", "utter_not_covered"),  # would MIBG help
+    ],
+)
+async def test_a_follow_up_asking_about_another_illness_itself_is_out_of_scope(
+    text: str, expected: str
+) -> None:
+    slots = {"last_tumour": "medullary_thyroid_cancer",
+             "last_topic": "utter_tumour_medullary_thyroid_cancer"}  # fmt: skip
+    responses, _ = await answer(text, "out_of_scope", confidence=0.55, slots=slots)
+    assert responses == [expected]

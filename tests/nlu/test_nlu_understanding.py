@@ -18,7 +18,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from bot.content.framing_phrases import is_personal
 from bot.nlu.framing import PersonalFraming
 from bot.nlu.out_of_domain import DomainVocabulary, OtherHealthOutOfScope
-from bot.nlu.questions import QuestionSplitter, clauses, sentences
+from bot.nlu.questions import QuestionSplitter, clauses, narrative, sentences
 from bot.nlu.vocabulary import TermEntityExtractor
 
 MODEL = SpacyModel(model=spacy.blank("en"), model_name="blank")
@@ -141,6 +141,30 @@ def test_a_greeting_is_not_a_question(splitter) -> None:
     assert split(splitter, "hello, what are the side effects") is None
 
 
+@pytest.mark.parametrize(
+    "sentence,expected",
+    [
+        ("Our oncologist mentioned MIBG therapy in Germany. How well does it work?", True),
+        ("Last year my father had the scan. Is it allowed for him?", True),
+        ("What are the side effects. And the costs?", False),  # asks, with a full stop
+        ("I want to know the dose. Is it safe?", False),  # "want to know" asks
+        ("my child has neuroblastoma, how do they decide the doses", False),  # no full stop
+    ],
+)
+def test_a_sentence_of_the_patients_story_is_narrative(sentence: str, expected: bool) -> None:
+    first = sentences(sentence)[0]
+    assert narrative(sentence, first) is expected
+
+
+def test_one_sure_question_after_the_story_stands_for_an_unsure_message(splitter) -> None:
+    text = "My son says hello. What are the contraindications?"  # a story, then one question
+    (m,) = splitter.process([message(text, "ask_dosing", 0.4)])
+    assert [q["intent"] for q in m.get("questions")] == ["ask_contraindications"]
+    assert m.get("intent")["name"] == "ask_contraindications"
+    (sure,) = splitter.process([message(text, "ask_dosing", 0.95)])
+    assert sure.get("questions") is None  # a sure message keeps its own reading
+
+
 def test_an_emergency_keeps_its_intent(splitter) -> None:
     (m,) = splitter.process([message("what is the dose and side effects?", "emergency")])
     assert m.get("intent")["name"] == "emergency" and len(m.get("questions")) == 2
@@ -166,6 +190,12 @@ def test_an_emergency_keeps_its_intent(splitter) -> None:
         ("side effects of mibg", "ask_side_effects"),
         ("can he have it if he has diabetes", "ask_side_effects"),
         ("what are the side effects", "ask_side_effects"),
+        # an article term other illnesses share does not anchor ...
+        ("radium-223 injections for bone metastases - side effects?", "out_of_scope"),
+        ("my TSH is 8.2, should i increase my levothyroxine dose", "out_of_scope"),
+        # ... nor does another thyroid cancer named after its kind
+        ("thyroid cancer papillary, is a low iodine diet needed", "out_of_scope"),
+        ("and my diabetes tablet metformin, stop that too?", "ask_side_effects"),  # preparation
     ],
 )
 def test_other_illnesses_are_out_of_scope(text: str, expected: str) -> None:
@@ -179,6 +209,13 @@ def test_another_illness_stays_out_of_scope_after_the_fallback_classifier() -> N
     ranking = m.get("intent_ranking")
     assert ranking[0]["name"] == "out_of_scope"
     assert all(r["confidence"] < ranking[0]["confidence"] for r in ranking[1:])
+
+
+@pytest.mark.parametrize("intent", ["out_of_scope", "nlu_fallback"])
+def test_an_unsure_reading_naming_another_illness_is_made_sure(intent: str) -> None:
+    text = "my wife chemo for breast cancer makes her sick also, what helps her?"
+    (m,) = OtherHealthOutOfScope({}).process([message(text, intent, 0.5)])
+    assert m.get("intent") == {"name": "out_of_scope", "confidence": 0.75}
 
 
 def test_a_form_answer_naming_another_illness_is_left_to_the_form() -> None:
@@ -217,6 +254,19 @@ def test_words_our_domain_never_uses_make_a_question_out_of_scope(
     assert m.get("intent")["name"] == expected
     if expected == "out_of_scope":
         assert m.get("intent")["confidence"] < 0.8  # the form still judges its own answers
+
+
+def test_two_questions_split_the_confidence_without_making_it_out_of_scope(
+    vocabulary: DomainVocabulary,
+) -> None:
+    text = "a clutch, how much does it cost"  # one unknown word
+    m = message(text, "ask_costs", 0.5)
+    m.set("intent_ranking", [{"name": "ask_costs", "confidence": 0.5},
+                             {"name": "ask_services", "confidence": 0.45}])  # fmt: skip
+    (m,) = vocabulary.process([m])
+    assert m.get("intent")["name"] == "ask_costs"
+    (alone,) = vocabulary.process([message("a clutch cost", "ask_costs", 0.5)])
+    assert alone.get("intent")["name"] == "out_of_scope"  # one question, unsure
 
 
 def test_the_vocabulary_includes_the_article(vocabulary: DomainVocabulary) -> None:
