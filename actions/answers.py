@@ -30,6 +30,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.followups import (
     REFERS_RE,
+    asks_a_detail_never_stated,
     asks_about_outcome,
     asks_for_a_duration_or_count,
     asks_for_a_figure,
@@ -582,11 +583,14 @@ def answer_texts(units: List[Unit], context: Context) -> List[str]:
 
 def honest(units: List[Unit], text: str, context: Context) -> List[Unit]:
     """``units`` with "not covered" first when the question asks for a number, or for a length
-    of time or a count ("how long does the nausea last?"), that none of their answers states."""
+    of time or a count ("how long does the nausea last?"), that none of their answers states,
+    or for a detail the article never gives (who pays for the hotel, how a test is done)."""
     if not any(u.response not in NOT_TOPICS for u in units):
         return units
     said = answer_texts(units, context)
-    if asks_for_a_duration_or_count(text):  # "a few days" answers "how many days?"
+    if asks_a_detail_never_stated(text):  # "is the hotel for my husband paid?"
+        missing = True
+    elif asks_for_a_duration_or_count(text):  # "a few days" answers "how many days?"
         missing = not any(states_a_duration(t) for t in said)
     else:
         missing = asks_for_a_figure(text) and not any(FIGURE.search(t) for t in said)

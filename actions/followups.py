@@ -169,7 +169,8 @@ FIGURE_RE = re.compile(
     r"\bwhat\s+(?:percentage|percent|proportion|number)\b|"
     r"\b(?:cure|survival|success|death|mortality|recurrence|relapse)\s+rates?\b|"
     r"\blife\s+expectancy\b|\b(?:price|euros?|dollars?|pounds|roughly|ballpark)\b|[€$£]|"
-    r"\bwhat\s+(?:dose|dosage|activity)\b|\b(?:mci|gbq|mbq|millicuries?|becquerels?)\b",
+    r"\bwhat\s+(?:dose|dosage|activity)\b|\b(?:mci|gbq|mbq|millicuries?|becquerels?)\b|"
+    r"\bdifference\s+(?:in|of)\s+(?:the\s+)?(?:dose|dosage|activity)\b",
     re.IGNORECASE,
 )
 #: "totally unrelated but ...", "by the way", "different question": a new subject, not a follow-up.
@@ -205,6 +206,28 @@ def changes_subject(text: str) -> bool:
 
 def asks_why(text: str) -> bool:
     return bool(WHY_RE.search(text) or LOCAL_WHY_RE.search(text))
+
+
+#: Who pays for a part of the trip, or how ("is the hotel for my husband paid?", "is the
+#: interpreter free of charge?", "can we pay in installments?"): the article never says.
+PAYS_RE = re.compile(
+    r"\b(?:paid|free(?:\s+of\s+charge)?|included|extra\s+(?:cost|charge|fee)s?|who\s+pays|"
+    r"pay\s+(?:for|in|by|with|later|monthly)|instal+ments?|payment\s+plan|in\s+parts|"
+    r"credit\s+card|loan)\b",
+    re.IGNORECASE,
+)
+#: How a check is done ("how do they test for this allergy, skin test?"): the article names
+#: what is checked, never how.
+TEST_METHOD_RE = re.compile(
+    r"\bhow\s+(?:do|does|will|would|can)\s+(?:they|you|the\s+doctors?|doctors)\s+"
+    r"(?:test|check|measure|find\s+out|know)\b|\b(?:skin|allergy|blood)\s+tests?\b",
+    re.IGNORECASE,
+)
+
+
+def asks_a_detail_never_stated(text: str) -> bool:
+    """Does ``text`` ask who pays for something, or how a check is done?"""
+    return bool(PAYS_RE.search(text) or TEST_METHOD_RE.search(text))
 
 
 def asks_for_a_figure(text: str) -> bool:

@@ -202,6 +202,17 @@ PHRASE_SYNONYMS: Tuple[Tuple[re.Pattern, str], ...] = (
     (re.compile(r"\bhow\s+long\s+(?:have|has)\s+\w+(?:\s+\w+)?\s+been\b", re.I), "15 years"),
     # "is the radiation a lot?" asks for an amount; "a lot of questions" does not
     (re.compile(r"\ba\s+lot\b(?!\s+of)", re.IGNORECASE), "amount"),
+    # "who calls, a doctor or a sales guy?", "how long until they reply": who contacts you, when
+    (
+        re.compile(
+            r"\bwho\s+(?:will\s+|would\s+)?(?:calls?|contacts?|phones?|rings?|answers?|replies)\b"
+            r"|\b(?:when|how\s+(?:long|soon|fast|quickly)(?:\s+until|\s+before)?)\s+"
+            r"(?:will|would|do|does|did)?\s*(?:they|you|someone|somebody|anyone)\s+"
+            r"(?:call|contact|reply|answer|respond|get\s+back|write)\b",
+            re.IGNORECASE,
+        ),
+        "patient case manager medical advisor contact same day",
+    ),
     # "where do carcinoids come from, what cells": their origin ("they arise from ... cells")
     (re.compile(r"\b(?:come|comes|coming|originate|start|starts)\s+from\b", re.I), "arise"),
 )

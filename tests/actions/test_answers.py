@@ -888,3 +888,27 @@ async def test_a_follow_up_asking_about_another_illness_itself_is_out_of_scope(
              "last_topic": "utter_tumour_medullary_thyroid_cancer"}  # fmt: skip
     responses, _ = await answer(text, "out_of_scope", confidence=0.55, slots=slots)
     assert responses == [expected]
+
+
+@pytest.mark.parametrize(
+    "text,intent,topic",
+    [
+        ("is the hotel for my husband paid also?", "ask_services", "utter_services"),
+        ("can we pay in installments", "ask_costs", "utter_costs"),
+        ("how do they test for the allergy, a skin test?", "ask_contraindications",
+         "utter_contraindications"),
+        ("whats the difference in dose between the scan and the therapy", "ask_dosing",
+         "utter_dosing"),
+    ],
+)  # fmt: skip
+async def test_a_detail_the_article_never_gives_is_said_to_be_not_covered(
+    text: str, intent: str, topic: str
+) -> None:
+    responses, _ = await answer(text, intent, confidence=0.9)
+    assert responses[0] == "utter_not_covered"
+    assert topic in responses or intent == "ask_contraindications"
+
+
+async def test_what_the_services_are_is_answered_without_not_covered() -> None:
+    responses, _ = await answer("what services do you offer", "ask_services", confidence=0.9)
+    assert responses == ["utter_services"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from babel import Locale
 
 from bot.content import countries, tumours
@@ -22,3 +23,13 @@ def test_aliases_and_destinations_name_countries_the_form_stores() -> None:
     assert set(countries.ALIASES.values()) <= stored
     assert set(countries.NOT_SERVED_DESTINATIONS) <= stored
     assert all(alias == alias.lower() for alias in countries.ALIASES)
+
+
+@pytest.mark.parametrize(
+    "question", ["who calls, a doctor or a sales guy?", "how long until they reply"]
+)
+def test_who_contacts_you_and_when_finds_the_request_passage(question: str) -> None:
+    from bot.content import passages
+
+    (best, _score), *_ = passages.index("en").search(question, limit=1)
+    assert "same day" in best.cleaned
