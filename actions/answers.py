@@ -236,7 +236,8 @@ PASSAGE_MIN_UNANCHORED = 0.3
 #: what the article does say (no context boost: on the blind sets, questions the article does
 #: not answer scored at most 0.31).
 PASSAGE_OVER_UNCOVERED = 0.36
-#: From this score on, it is quoted alone: the article answers the question after all.
+#: From this score on, it is quoted alone: the article answers the question after all (also
+#: when the classifier, unsure, read a question as the patient's case alone).
 PASSAGE_ANSWERS_UNCOVERED = 0.45
 #: A message the classifier put out of scope is answered by a passage of the last answer's
 #: sections (plus the boost) this close: "which hormones are those?" after pheochromocytoma.
@@ -346,6 +347,11 @@ def reason_units(text: str, context: Context) -> List[Unit]:
     article gives no reason, the honest "not covered"."""
     sentences = passages.passages(context.language)
     explaining = [p for p in sentences if p.explains and p.section in context.sections]
+    if not explaining and "contraindications" in context.sections:
+        # "why is it a problem for mibg?" after a relative contraindication: no reason given,
+        # but what such a contraindication means for the treatment
+        relative = passage_unit(passages.passage(RELATIVE_MEANS, context.language))
+        return [Unit("utter_not_covered"), relative]
     if not explaining:
         return [Unit("utter_not_covered")]
     ids = {p.id for p in explaining}
@@ -700,6 +706,12 @@ def topic_units(question: Question, context: Context, in_form: bool) -> List[Uni
         return [Unit("utter_anything_else")]
     if intent == "ask_tumour":
         return named or [Unit("utter_ask_which_tumour")]
+    if intent == "personal_case" and question.confidence < SURE:
+        # "we paid a deposit ... do we get the rest back?": a case told with a question the
+        # article answers in one sentence
+        hit = best_passage(text, context, PASSAGE_ANSWERS_UNCOVERED, boost=0.0)
+        if hit:
+            return [hit]
     if intent == "ask_uncovered":
         specific = [u for u in named if u.tumour]
         if (

@@ -211,7 +211,8 @@ def asks_why(text: str) -> bool:
 #: Who pays for a part of the trip, or how ("is the hotel for my husband paid?", "is the
 #: interpreter free of charge?", "can we pay in installments?"): the article never says.
 PAYS_RE = re.compile(
-    r"\b(?:paid|free(?:\s+of\s+charge)?|included|extra\s+(?:cost|charge|fee)s?|who\s+pays|"
+    r"\b(?:is|are|be)\b[^.?!]{0,30}\b(?:paid|free|included)\b|\bfree\s+of\s+charge\b|"
+    r"\b(?:for\s+free|extra\s+(?:cost|charge|fee)s?|who\s+pays|"
     r"pay\s+(?:for|in|by|with|later|monthly)|instal+ments?|payment\s+plan|in\s+parts|"
     r"credit\s+card|loan)\b",
     re.IGNORECASE,

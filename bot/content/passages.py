@@ -175,6 +175,11 @@ QUERY_SYNONYMS: Dict[str, str] = {
     "cheap": "favourable costs saving",
     "discount": "favourable costs saving",
     "medication": "medicines drugs",
+    "deposit": "funds invoices",
+    "refunded": "returns unspent funds",
+    "leftover": "unspent funds",
+    "bill": "invoices",
+    "bills": "invoices",
     "pills": "medicines drugs",
     "isotope": "radioactive iodine",
     "radioactivity": "radioactive radiation",
@@ -212,6 +217,24 @@ PHRASE_SYNONYMS: Tuple[Tuple[re.Pattern, str], ...] = (
             re.IGNORECASE,
         ),
         "patient case manager medical advisor contact same day",
+    ),
+    # "so not tablets, ok", "is it a pill?", "does she swallow it": how MIBG is given
+    (
+        re.compile(
+            r"\b(?:not|no|a|as|in)\s+(?:tablets?|pills?|capsules?)\b|\bby\s+mouth\b|"
+            r"\bswallow\w*|\boral(?:ly)?\b",
+            re.IGNORECASE,
+        ),
+        "parenteral parenterally given",
+    ),
+    # "do we get the rest back?": what happens to money not spent
+    (
+        re.compile(
+            r"\b(?:get|give|pay|send)\s+(?:us\s+|me\s+)?(?:the\s+)?(?:rest|money|remainder|"
+            r"difference|change)\s+back\b|\bmoney\s+back\b",
+            re.IGNORECASE,
+        ),
+        "returns unspent funds",
     ),
     # "where do carcinoids come from, what cells": their origin ("they arise from ... cells")
     (re.compile(r"\b(?:come|comes|coming|originate|start|starts)\s+from\b", re.I), "arise"),

@@ -108,6 +108,12 @@ SYNONYMS: Dict[str, List[str]] = {
         "neuroblastoma tumour",
         "nueroblastoma",
         "neuroblastoma in children",
+        # a name half remembered: "the kids tumour, neuro-something"
+        "neuro-something",
+        "neuro something",
+        "neuro-whatever",
+        "neuroblast",
+        "neuro blastoma",
     ],
     "medullary_thyroid_cancer": [
         "medullary thyroid cancer",
