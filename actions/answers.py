@@ -50,6 +50,7 @@ from bot.content import glossary, passages
 from bot.content.other_health import (
     OUT_OF_DOMAIN_CONFIDENCE,
     about_other_health,
+    mentions_other_health,
     names_other_health,
     other_health_words,
     ties_to_our_domain,
@@ -205,13 +206,32 @@ MAY_THEY_HAVE_IT = re.compile(
     r"(?:can|could|may)\s+(?:he|she|i|they|we)(?:\s+(?:have|get|take|do|receive|start|still))?\s*"
     r"(?:it|this|that|mibg|the\s+(?:therapy|treatment))?\s*\?|"
     r"(?:can|could|may)\s+(?:he|she|i|they|we)\s+(?:have|get|take|do|receive|start)\s+"
-    r"(?:it|this|that|mibg|the\s+(?:therapy|treatment)))",
+    r"(?:it|this|that|mibg|the\s+(?:therapy|treatment))|"
+    r"(?:he|she|i|they|we)\s+(?:can|could|may)\s+(?:still\s+)?(?:have|get|take|do|receive|start)|"
+    r"(?:is|am|are)\s+(?:he|she|i|they|we)\s+allowed|(?:he|she|i|they|we)\s+(?:is|am|are)\s+"
+    r"allowed|\ballowed\s*\?|is\s+(?:it|that|this)\s+(?:a\s+)?problem|too\s+old)",
+    re.IGNORECASE,
+)
+#: What may stand in the way that the article's contraindications do not name.
+UNLISTED_CONDITION = re.compile(
+    r"\bpregnan\w*|\bbreast\s*-?\s*feed\w*|\bnursing\b|\btoo\s+(?:old|young)\b|\bage\s+limit\b|"
+    r"\b(?:old|elderly)\s+age\b",
+    re.IGNORECASE,
+)
+#: "is this from mibg?", "is this normal?": is what the patient feels the therapy's doing.
+FROM_THE_THERAPY = re.compile(
+    r"\b(?:is|are)\s+(?:this|it|that|these|those)\s+(?:from|because\s+of|due\s+to|caused\s+by|"
+    r"normal|usual|expected|common|ok|okay)\b|\b(?:from|because\s+of|due\s+to)\s+(?:the\s+)?"
+    r"(?:mibg|therapy|treatment|radiation)\s*\?",
     re.IGNORECASE,
 )
 #: Blood pressure is the preparation's (its drugs are paused), not the blood counts' concern.
 BLOOD_PRESSURE = re.compile(r"\bblood\s+pressure\b", re.IGNORECASE)
-#: Intents whose own answer already speaks to what may stand in the way.
-ELIGIBILITY_TOPICS = frozenset({"ask_contraindications", "ask_preparation", "ask_side_effects"})
+#: Intents whose own answer already speaks to what may stand in the way (and out of scope:
+#: "is it safe to stop statins" is no question about our therapy).
+ELIGIBILITY_TOPICS = frozenset(
+    {"ask_contraindications", "ask_preparation", "ask_side_effects", "out_of_scope"}
+)
 #: "which tumour was that about?", "what cancer is this for": the tumour the last answer named.
 WHICH_TUMOUR = re.compile(
     r"\b(?:which|what)\s+(?:tumou?r|cancer|disease|illness|one)\s+(?:was|is|were)\s+"
@@ -650,6 +670,14 @@ def topic_units(question: Question, context: Context, in_form: bool) -> List[Uni
         unit = item_unit(item, context.language) if item else None
         if unit:
             return [unit, *named]
+        if UNLISTED_CONDITION.search(story) or mentions_other_health(story):
+            # pregnancy, age, diabetes: the article lists no such contraindication
+            return [Unit("utter_not_covered"), *named]
+    if intent not in {"ask_side_effects", "out_of_scope"} and FROM_THE_THERAPY.search(text):
+        # "...now he feels sick and vomits sometimes. this is from mibg?"
+        item = named_item("utter_side_effects", question.message or text)
+        if item:
+            return [item_unit(item, context.language) or Unit("utter_side_effects"), *named]
     if "contraindications" in context.sections[:1] and not named and RULES_OUT.search(text):
         # "so he can't have it at all??" after the contraindications: the one they name
         # ("she is allergic"), else what a relative contraindication means

@@ -83,7 +83,8 @@ THERAPY_REFERENCE = re.compile(
     r"\b(?:this|the|that|your)\s+(?:therapy|treatment|procedure|infusion|radiation)\b"
     r"|\b(?:have|get|do|take|start|receive|undergo|try)\s+(?:it|this|that)\b"
     r"|\b(?:is|does|will|would|can|could|might|may)\s+it\b"
-    r"|\b(?:stop|stopping|pause|keep\s+taking|continue\s+taking)\b",  # the preparation
+    r"|\bstop(?:ping)?\s+(?:taking|(?:it|that|them|those|these)\s+(?:too|also|as\s+well|before))\b"
+    r"|\b(?:pause|keep\s+taking|continue\s+taking)\b",  # the preparation
     re.IGNORECASE,
 )
 
@@ -92,10 +93,16 @@ OTHER_HEALTH_RE = re.compile(
 )
 
 
+def mentions_other_health(text: str) -> bool:
+    """Does ``text`` name another illness or medicine at all ("i have diabetes, is it a
+    problem for mibg?")?"""
+    return bool(OTHER_HEALTH_RE.search(text))
+
+
 def names_other_health(text: str) -> bool:
     """Does ``text`` name another illness or medicine, and nothing of our domain ("does it
     work the same for papillary thyroid cancer")?"""
-    return bool(OTHER_HEALTH_RE.search(text) and not DOMAIN_ANCHORS.search(text))
+    return mentions_other_health(text) and not DOMAIN_ANCHORS.search(text)
 
 
 #: Words around an illness's name that say nothing more ("my papillary thyroid cancer too").
@@ -117,7 +124,7 @@ def ties_to_our_domain(entities: Iterable[Dict[str, Any]], text: str) -> bool:
     """Does the message name something of our domain: a tumour, MIBG, or an article term (one
     that other illnesses share only when it names none of them: "what are metastases", not
     "radium-223 for bone metastases")?"""
-    other = bool(OTHER_HEALTH_RE.search(text))
+    other = mentions_other_health(text)
     for e in entities:
         kind = e.get("entity")
         if kind == "tumour" or (kind == "term" and not (other and e.get("value") in SHARED_TERMS)):

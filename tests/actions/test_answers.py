@@ -912,3 +912,37 @@ async def test_a_detail_the_article_never_gives_is_said_to_be_not_covered(
 async def test_what_the_services_are_is_answered_without_not_covered() -> None:
     responses, _ = await answer("what services do you offer", "ask_services", confidence=0.9)
     assert responses == ["utter_services"]
+
+
+@pytest.mark.parametrize(
+    "text,intent,expected",
+    [
+        ("son 6, neutrophils 0.6 and platelets low after chemo. we can still do mibg now?",
+         "ask_uncovered", "myelosuppression"),  # the bullet and what a relative one means
+        ("my son had his first mibg course, now he vomits sometimes. this is from mibg?",
+         "ask_what_is_mibg", "nausea, vomiting"),
+    ],
+)  # fmt: skip
+async def test_a_story_told_with_may_he_or_is_this_from_it_gets_the_articles_sentence(
+    text: str, intent: str, expected: str
+) -> None:
+    quote = await quoted(text, intent, {}, 0.6)
+    assert expected in quote
+    if intent == "ask_uncovered":
+        assert "first give treatment to improve" in quote
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["im 3 month pregnant, can i get mibg", "i have diabetes type 2, is it problem for mibg?"],
+)
+async def test_may_they_have_it_with_a_condition_the_article_does_not_list_is_not_covered(
+    text: str,
+) -> None:
+    responses, _ = await answer(text, "personal_case", confidence=0.6)
+    assert responses[0] == "utter_not_covered"
+
+
+async def test_is_it_safe_about_another_medicine_stays_out_of_scope() -> None:
+    responses, _ = await answer("is it safe to stop statins", "out_of_scope", confidence=0.79)
+    assert responses == ["utter_out_of_scope"]
