@@ -227,11 +227,8 @@ FROM_THE_THERAPY = re.compile(
 )
 #: Blood pressure is the preparation's (its drugs are paused), not the blood counts' concern.
 BLOOD_PRESSURE = re.compile(r"\bblood\s+pressure\b", re.IGNORECASE)
-#: Intents whose own answer already speaks to what may stand in the way (and out of scope:
-#: "is it safe to stop statins" is no question about our therapy).
-ELIGIBILITY_TOPICS = frozenset(
-    {"ask_contraindications", "ask_preparation", "ask_side_effects", "out_of_scope"}
-)
+#: Intents whose own answer already speaks to what may stand in the way.
+ELIGIBILITY_TOPICS = frozenset({"ask_contraindications", "ask_preparation", "ask_side_effects"})
 #: "which tumour was that about?", "what cancer is this for": the tumour the last answer named.
 WHICH_TUMOUR = re.compile(
     r"\b(?:which|what)\s+(?:tumou?r|cancer|disease|illness|one)\s+(?:was|is|were)\s+"
@@ -662,17 +659,19 @@ def topic_units(question: Question, context: Context, in_form: bool) -> List[Uni
         # "she takes olanzapine ... she now needs mibg for carcinoid. what with her olanzapine?"
         medicines = passage_unit(passages.passage(MEDICINES_PAUSED, context.language))
         return [medicines, *named]
-    if intent not in ELIGIBILITY_TOPICS and MAY_THEY_HAVE_IT.search(text):
+    if intent != "out_of_scope" and MAY_THEY_HAVE_IT.search(text):
         # "...he got a strong reaction, rash all over, lips swelling. Is this allowed for him?":
         # the contraindication the story names
         story = question.message or text  # "...lips swelling. Is this allowed for him?"
         item = named_item("utter_contraindications", BLOOD_PRESSURE.sub(" ", story))
         unit = item_unit(item, context.language) if item else None
-        if unit:
+        if unit and intent not in ELIGIBILITY_TOPICS:
             return [unit, *named]
-        if UNLISTED_CONDITION.search(story) or mentions_other_health(story):
-            # pregnancy, age, diabetes: the article lists no such contraindication
-            return [Unit("utter_not_covered"), *named]
+        if not item and (UNLISTED_CONDITION.search(story) or mentions_other_health(story)):
+            # pregnancy, age, diabetes: the article lists no such contraindication (what it
+            # does list follows when that was the question)
+            listed = [Unit(ANSWERS[intent])] if intent in ELIGIBILITY_TOPICS else []
+            return [Unit("utter_not_covered"), *listed, *named]
     if intent not in {"ask_side_effects", "out_of_scope"} and FROM_THE_THERAPY.search(text):
         # "...now he feels sick and vomits sometimes. this is from mibg?"
         item = named_item("utter_side_effects", question.message or text)

@@ -946,3 +946,10 @@ async def test_may_they_have_it_with_a_condition_the_article_does_not_list_is_no
 async def test_is_it_safe_about_another_medicine_stays_out_of_scope() -> None:
     responses, _ = await answer("is it safe to stop statins", "out_of_scope", confidence=0.79)
     assert responses == ["utter_out_of_scope"]
+
+
+async def test_contraindications_asked_with_an_unlisted_condition_say_not_covered_first() -> None:
+    responses, _ = await answer(
+        "i have diabetes type 2, is it problem for mibg?", "ask_contraindications", confidence=0.66
+    )
+    assert responses[:2] == ["utter_not_covered", "utter_contraindications"]

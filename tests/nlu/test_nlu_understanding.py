@@ -80,6 +80,40 @@ def test_framing_is_in_the_parse_data_and_payloads_are_not_framed() -> None:
     assert "framing" in framed.as_dict(only_output_properties=True)
 
 
+def ranked(text: str, ranking: list, tumour: bool = False) -> Message:
+    m = Message(data={"text": text})
+    top = {"name": ranking[0][0], "confidence": ranking[0][1]}
+    m.set("intent", top)
+    m.set("intent_ranking", [{"name": n, "confidence": c} for n, c in ranking])
+    m.set("entities", [{"entity": "tumour", "value": "neuroblastoma"}] if tumour else [])
+    return m
+
+
+@pytest.mark.parametrize(
+    "ranking,tumour,expected",
+    [
+        (
+            [("personal_case", 0.35), ("ask_contraindications", 0.31)],
+            False,
+            "ask_contraindications",
+        ),
+        ([("personal_case", 0.69), ("ask_tumour", 0.13)], True, "ask_tumour"),  # tumour named
+        ([("personal_case", 0.65), ("ask_tumour", 0.16)], False, "personal_case"),  # picker only
+        ([("personal_case", 0.33), ("ask_destinations", 0.12)], False, "personal_case"),
+        ([("personal_case", 0.95), ("ask_costs", 0.05)], True, "personal_case"),  # sure
+    ],
+)
+def test_an_unsure_personal_case_with_a_topic_is_a_question_on_it(
+    ranking: list, tumour: bool, expected: str
+) -> None:
+    (m,) = PersonalFraming({}).process([ranked("my son, is it a problem for him", ranking, tumour)])
+    assert m.get("intent")["name"] == expected
+    assert m.get("intent_ranking")[0]["name"] == expected
+    if expected != "personal_case":
+        assert m.get("intent")["confidence"] == pytest.approx(ranking[0][1] + ranking[1][1])
+        assert m.get("framing") == "personal"  # the note still says a specialist decides
+
+
 # ---------------------------------------------------------------- several questions
 def test_sentences_and_clauses_are_cut_at_their_joints() -> None:
     text = "what is mibg? and how long does a course last and what does it cost"
