@@ -49,6 +49,7 @@ from bot import domain as domain_file
 from bot.content import glossary, passages
 from bot.content.other_health import (
     OUT_OF_DOMAIN_CONFIDENCE,
+    THERAPY_REFERENCE,
     about_other_health,
     mentions_other_health,
     names_other_health,
@@ -885,6 +886,8 @@ def fallback_units(tracker: Tracker, context: Context) -> List[Unit]:
         confidence = float((message.get("intent") or {}).get("confidence") or 0.0)
         judged = confidence >= OUT_OF_DOMAIN_CONFIDENCE
         shares = not judged and context.shares_words(text)
+        if THERAPY_REFERENCE.search(text) and asks_a_detail_never_stated(text):
+            return [Unit("utter_not_covered")]  # "is it safe for my grandkids after the therapy"
         if not (context.sections and (continues(text) or shares)):
             return [Unit("utter_out_of_scope")]
         # "and how long does the sickness last?" right after an answer: a follow-up

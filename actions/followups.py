@@ -100,7 +100,7 @@ OUTCOME_RE = re.compile(
     r"\b(?:shrinks?|smaller|reduc\w*|regress\w*|better|stabili[sz]\w*|help\w*|cur(?:e|es|ed)|"
     r"works?(?!\s+out)|effective|results?|chances?|success\w*|respond\w*|spread\w*|metasta\w*|"
     r"how\s+often|how\s+many|how\s+well|percent\w*|%|figures|numbers|stat(?:s|istics)|"
-    r"outcome\w*|get\s+rid|"
+    r"outcome\w*|get\s+rid|how\s+much\s+(?:mibg|of\s+it|of\s+the\s+(?:drug|medicine))|goes\s+in(?:to)?|"
     r"hormones?|cancer(?:ous)?|malignan\w*|benign|harmless|grow\w*|pick\w*\s+(?:it\s+)?up|"
     r"tak(?:e|es|en)\s+up|absorb\w*|accumulat\w*|uptake|lower\w*|decreas\w*|"
     r"(?:bring|brings|get|gets|go|goes)\s+(?:\w+\s+)?down|(?:get|gets|go|goes)\s+(?:into|back)|"
@@ -226,9 +226,23 @@ TEST_METHOD_RE = re.compile(
 )
 
 
+#: Protecting the thyroid ("do i need potassium iodide drops?") and the family from the
+#: radiation after the treatment ("can I hug my grandkids?", "do I glow?"): never in the article.
+PROTECTION_RE = re.compile(
+    r"\b(?:potassium\s+iodide|lugol\w*|iodide\s+(?:drops|tablets|pills)|thyroid\s+(?:block\w*|"
+    r"protect\w*)|protect\w*\s+(?:the\s+|my\s+|his\s+|her\s+)?thyroid|hug\w*|kiss\w*|"
+    r"(?:sit|sits|sitting)\s+on\s+(?:my|his|her)\s+lap|sleep\s+(?:next\s+to|with|beside)|"
+    r"stay\s+away\s+from|glow\w*|contagious|radioactive\s+(?:after|for\s+others)|"
+    r"(?:dangerous|safe)\s+for\s+(?:my|the|his|her|our)\s+(?:family|kids|children|grandkids|"
+    r"grandchildren|wife|husband|baby|pets?))\b",
+    re.IGNORECASE,
+)
+
+
 def asks_a_detail_never_stated(text: str) -> bool:
-    """Does ``text`` ask who pays for something, or how a check is done?"""
-    return bool(PAYS_RE.search(text) or TEST_METHOD_RE.search(text))
+    """Does ``text`` ask who pays for something, how a check is done, or how to protect the
+    thyroid or the family from the radiation?"""
+    return bool(PAYS_RE.search(text) or TEST_METHOD_RE.search(text) or PROTECTION_RE.search(text))
 
 
 def asks_for_a_figure(text: str) -> bool:

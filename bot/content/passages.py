@@ -236,6 +236,11 @@ PHRASE_SYNONYMS: Tuple[Tuple[re.Pattern, str], ...] = (
         ),
         "returns unspent funds",
     ),
+    # "how much radiation?", "how much of it": an amount (not "how much does it cost")
+    (
+        re.compile(r"\bhow\s+much\b(?!\s+(?:does|do|did|is|will|would|money|for|cost))", re.I),
+        "amount small",
+    ),
     # "where do carcinoids come from, what cells": their origin ("they arise from ... cells")
     (re.compile(r"\b(?:come|comes|coming|originate|start|starts)\s+from\b", re.I), "arise"),
 )

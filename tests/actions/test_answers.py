@@ -953,3 +953,20 @@ async def test_contraindications_asked_with_an_unlisted_condition_say_not_covere
         "i have diabetes type 2, is it problem for mibg?", "ask_contraindications", confidence=0.66
     )
     assert responses[:2] == ["utter_not_covered", "utter_contraindications"]
+
+
+@pytest.mark.parametrize(
+    "text,intent",
+    [
+        ("do i need potassium iodide drops to protect my thyroid before mibg", "ask_preparation"),
+        ("after the therapy is it safe for my grandkids to sit on my lap", "out_of_scope"),
+    ],
+)
+async def test_protecting_the_thyroid_or_the_family_is_not_covered(text: str, intent: str) -> None:
+    responses, _ = await answer(text, intent, confidence=0.75)
+    assert responses[0] == "utter_not_covered"
+
+
+async def test_how_much_radiation_quotes_the_small_amount() -> None:
+    quote = await quoted("how much radiation", "out_of_scope", {"last_topic": "utter_what_is_mibg"})
+    assert "small amount of radiation" in quote
