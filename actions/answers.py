@@ -20,7 +20,7 @@ person, with the request offer (not during the form, which is that offer already
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache, cached_property
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
@@ -291,6 +291,9 @@ class Unit:
     tumour: Optional[str] = None
     #: The article section a quote comes from (not part of what is said, so not compared).
     section: Optional[str] = field(default=None, compare=False)
+    #: A sentence found by ranking the article against the question (not picked by name,
+    #: position or reason), so it may answer a neighbouring question.
+    retrieved: bool = field(default=False, compare=False)
 
 
 @dataclass
@@ -576,7 +579,7 @@ def in_context_passage(question: Question, context: Context, minimum: float) -> 
         question.text, limit=1, sections=context.sections, boost=CONTEXT_BOOST
     )
     if hits and hits[0][1] >= minimum and hits[0][0].section in context.sections:
-        return passage_unit(hits[0][0])
+        return replace(passage_unit(hits[0][0]), retrieved=True)
     return None
 
 
@@ -605,6 +608,34 @@ def answer_texts(units: List[Unit], context: Context) -> List[str]:
     ]
 
 
+#: Words of a question that ask nothing of their own ("will she still need it afterwards").
+_FILLER: Tuple[str, ...] = (
+    "still", "need", "needs", "needed", "afterwards", "after", "before", "later", "again",
+    "going", "happen", "happens", "right", "sure", "wonder", "think", "guess", "worry", "worried",
+    "scared", "afraid", "thank", "thanks", "hello", "maybe", "possible", "every", "always",
+    "never", "usually", "often", "time", "times", "first", "second", "third", "soon", "today",
+    "would", "could", "should", "must", "like", "mean", "means", "meaning", "really", "know",
+    "tell", "said", "says", "wrote", "mentioned", "talk", "asked", "question", "questions",
+    "same", "thing", "kind", "sort", "type", "such", "other", "another", "different", "both",
+    "either", "good", "great", "bad", "okay", "fine", "true", "real", "understand", "clear",
+    "until", "back", "long", "much", "many", "fast", "quickly",
+)  # fmt: skip
+FILLER_STEMS = frozenset(w[:STEM_LETTERS] for w in _FILLER)
+
+
+def leaves_words_unanswered(text: str, said: List[str]) -> bool:
+    """Does a follow-up ask about something (a word, or the article's word for it) that the
+    quoted sentence never mentions ("will she still need brain surgery afterwards" answered
+    with where paraganglioma lies)?"""
+    answered = _content_words(" ".join(said))
+    for word in re.findall(r"[^\W\d_]{3,}", text.lower()):
+        stems = _content_words(word) - FILLER_STEMS
+        meant = _content_words(passages.QUERY_SYNONYMS.get(word, ""))
+        if stems and not stems & answered and not meant & answered:
+            return True
+    return False
+
+
 def honest(units: List[Unit], text: str, context: Context) -> List[Unit]:
     """``units`` with "not covered" first when the question asks for a number, or for a length
     of time or a count ("how long does the nausea last?"), that none of their answers states,
@@ -612,8 +643,16 @@ def honest(units: List[Unit], text: str, context: Context) -> List[Unit]:
     if not any(u.response not in NOT_TOPICS for u in units):
         return units
     said = answer_texts(units, context)
+    quotes_only = all(u.response in NOT_TOPICS or u.retrieved for u in units)
     if asks_a_detail_never_stated(text):  # "is the hotel for my husband paid?"
         missing = True
+    elif (
+        context.sections
+        and quotes_only
+        and context.language == DEFAULT_LANGUAGE
+        and leaves_words_unanswered(text, said)
+    ):
+        missing = True  # a follow-up answered with a neighbouring sentence
     elif asks_for_a_duration_or_count(text):  # "a few days" answers "how many days?"
         missing = not any(states_a_duration(t) for t in said)
     else:
@@ -831,7 +870,7 @@ def best_passage(
         if within and passage.section not in context.sections:
             continue
         if not phrases or any(_has_word(passage.cleaned.lower(), p) for p in phrases):
-            return passage_unit(passage)
+            return replace(passage_unit(passage), retrieved=True)
     return None
 
 

@@ -970,3 +970,20 @@ async def test_protecting_the_thyroid_or_the_family_is_not_covered(text: str, in
 async def test_how_much_radiation_quotes_the_small_amount() -> None:
     quote = await quoted("how much radiation", "out_of_scope", {"last_topic": "utter_what_is_mibg"})
     assert "small amount of radiation" in quote
+
+
+async def test_a_follow_up_answered_by_a_neighbouring_sentence_says_not_covered_first() -> None:
+    slots = {"last_topic": "utter_tumour_paraganglioma", "last_tumour": "paraganglioma"}
+    responses, _ = await answer(
+        "will she still need brain surgery afterwards", "nlu_fallback", confidence=0.3, slots=slots
+    )
+    assert responses[0] == "utter_not_covered"
+
+
+def test_a_quote_that_uses_the_questions_words_answers_it() -> None:
+    from actions.answers import leaves_words_unanswered
+
+    said = ["Booking Health provides an interpreter and a personal medical coordinator."]
+    assert not leaves_words_unanswered("and an interpreter?", said)
+    assert not leaves_words_unanswered("and a translator?", said)  # QUERY_SYNONYMS
+    assert leaves_words_unanswered("and a driver from the airport?", said)
