@@ -177,11 +177,24 @@ def requested_language(text: str) -> Optional[str]:
     return None
 
 
+#: "will somebody speak russian for us", "do the doctors speak english": someone else speaking
+#: the language is a question about the stay, not a wish for our replies in it.
+_SOMEONE_ELSE = re.compile(
+    r"\b(?:somebody|someone|anyone|anybody|nobody|who|doctors?|staff|nurses?|interpreters?|"
+    r"translators?|they|he|she|people|coordinators?)\s+(?:\w+\s+){0,2}$"
+)
+
+
 def requested_by_own_phrase(text: str, code: str) -> bool:
-    """Whether ``text`` holds one of ``code``'s own ``language_switch`` phrases ("auf deutsch")."""
+    """Whether ``text`` holds one of ``code``'s own ``language_switch`` phrases ("auf deutsch"),
+    said as a wish for our replies (not "will somebody speak russian for us")."""
     lowered = " ".join(text.lower().split())
     own = locales.vocabulary(code).get("language_switch") or []
-    return any(_has_phrase(lowered, str(p).lower()) for p in own)
+    for phrase in own:
+        for found in re.finditer(rf"(?<!\w){re.escape(str(phrase).lower())}(?!\w)", lowered):
+            if not _SOMEONE_ELSE.search(lowered[: found.start()]):
+                return True
+    return False
 
 
 def _has_phrase(lowered: str, phrase: str) -> bool:

@@ -185,3 +185,16 @@ def test_one_message_is_told_once(classifier: Any) -> None:
     assert detect.detect(text, classifier) == detect.detect(text, classifier, "ask_dosing") == "de"
     info = detect.guess.cache_info()
     assert (info.misses, info.hits) == (1, 1)
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("speak russian please", "ru"),
+        ("do you speak russian", "ru"),
+        ("and will somebody speak russian for us", "en"),  # an interpreter, not our replies
+        ("do the doctors speak russian", "en"),
+    ],
+)
+def test_someone_else_speaking_a_language_is_no_switch(text: str, expected: str) -> None:
+    assert detect.detect(text) == expected
