@@ -1,9 +1,9 @@
 """The blind patient questions end to end over REST, with the gate of issue 10.
 
-Seven English sets, each written by a separate author who saw only the article:
+Nine English sets, each written by a separate author who saw only the article:
 ``patient_questions.yml``, ``followups_dev.yml`` and ``followups_dev2.yml`` (multi-turn
-conversations), ``patient_questions_dev3/4/5.yml`` (all six also read to find failure kinds
-while building) and
+conversations), ``patient_questions_dev3/4/5/6/7.yml`` (all eight also read to find failure
+kinds while building) and
 ``patient_questions_final.yml`` (only ever scored; its failures were not read,
 except the one emergency it missed). German and Russian (issue 13) have a blind set each
 (``patient_questions_de``/``_ru``: only scored) and a development set each (``*_dev``: read to
@@ -29,11 +29,13 @@ GATE_DE, GATE_RU, GATE_DE_DEV, GATE_RU_DEV = 0.91, 0.9, 0.95, 0.94
 SETS = {
     "patient_questions": 0.98,
     "followups_dev": 0.93,
-    "followups_dev2": 0.74,
-    "patient_questions_dev3": 0.92,
-    "patient_questions_dev4": 0.92,
-    "patient_questions_dev5": 0.92,
-    "patient_questions_final": 0.90,
+    "followups_dev2": 0.80,
+    "patient_questions_dev3": 0.94,
+    "patient_questions_dev4": 0.93,
+    "patient_questions_dev5": 0.94,
+    "patient_questions_dev6": 0.93,
+    "patient_questions_dev7": 0.88,
+    "patient_questions_final": 0.91,
     "patient_questions_de": GATE_DE,
     "patient_questions_ru": GATE_RU,
     "patient_questions_de_dev": GATE_DE_DEV,
