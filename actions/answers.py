@@ -112,8 +112,6 @@ ABOUT_A_TUMOUR = frozenset(
     | {"ask_contraindications", "out_of_scope", "nlu_fallback", "inform", "choose_item"}
     | {"affirm", "ask_uncovered"}
 )
-#: Intents too general for a message that names a tumour: "where are carcinoid tumours usually"
-#: is about carcinoid tumours, not the list of tumours MIBG is used for.
 #: A question about how well the therapy does, which a named tumour's figures answer.
 ASKS_HOW_WELL = re.compile(
     r"\b(?:how\s+well|how\s+good|chances?|success\w*|effective\w*|results?|cure[sd]?|"
@@ -126,6 +124,8 @@ REFERS_TO_A_TUMOUR = re.compile(
     r"\bfor\s+(?:him|her|it)\b",
     re.IGNORECASE,
 )
+#: Intents too general for a message that names a tumour: "where are carcinoid tumours usually"
+#: is about carcinoid tumours, not the list of tumours MIBG is used for.
 GENERAL_WITH_A_TUMOUR = frozenset({"ask_candidates", "ask_what_is_mibg", "ask_how_it_works"})
 #: A short follow-up ("why?", "the third one, how well does it work") has at most this many words.
 SHORT_FOLLOWUP_WORDS = 10
@@ -970,13 +970,13 @@ def questions_of(tracker: Tracker) -> List[Question]:
     listed = message.get("questions")
     if isinstance(listed, list) and listed:
         found = []
+        told = list(dict.fromkeys(_values(entities, "tumour")))
         for q in listed:
             if not isinstance(q, dict) or not isinstance(q.get("intent"), str):
                 continue
             start, end = int(q.get("start", 0)), int(q.get("end", len(text)))
             inside = [e for e in entities if start <= int(e.get("start", -1)) < end]
             confidence = float(q.get("confidence") or 1.0)
-            told = list(dict.fromkeys(_values(entities, "tumour")))
             found.append(Question(q["intent"], inside, text[start:end], confidence, told, text))
         if found:
             intent = (message.get("intent") or {}).get("name")

@@ -191,15 +191,20 @@ def requested_by_own_phrase(text: str, code: str) -> bool:
     lowered = " ".join(text.lower().split())
     own = locales.vocabulary(code).get("language_switch") or []
     for phrase in own:
-        for found in re.finditer(rf"(?<!\w){re.escape(str(phrase).lower())}(?!\w)", lowered):
+        for found in _whole_words(str(phrase).lower()).finditer(lowered):
             if not _SOMEONE_ELSE.search(lowered[: found.start()]):
                 return True
     return False
 
 
+def _whole_words(phrase: str) -> re.Pattern[str]:
+    """``phrase`` as a pattern that matches it only as whole words."""
+    return re.compile(rf"(?<!\w){re.escape(phrase)}(?!\w)")
+
+
 def _has_phrase(lowered: str, phrase: str) -> bool:
     """``phrase`` as whole words in ``lowered``."""
-    return re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)", lowered) is not None
+    return _whole_words(phrase).search(lowered) is not None
 
 
 #: A name as the form asks for it: a few capitalised words and nothing else ("Jonas Behalten").

@@ -192,7 +192,8 @@ class QuestionSplitter(StoredComponent):
         return [(str(classes[i]), float(probabilities[r, i])) for r, i in enumerate(best)]
 
     def questions(self, text: str, unsure: bool = True) -> List[Dict[str, Any]]:
-        """The questions of ``text`` in order, or [] when it holds fewer than two.
+        """The questions of ``text`` in order, or [] when it holds fewer than two (save one
+        question told after the story, below).
 
         Every clause is classified; a clause that is no confident question (context such as
         "my son is 5") joins the question next to it, and neighbours of the same intent join
